@@ -1,0 +1,357 @@
+"""extract_article(body, url, content_type, fetched_at) -> Article JSON. Pure: no I/O.
+
+Order of work: decode → parse → drop page chrome → detect the CMS family → page type → title →
+date → content element (profile selectors, else the generic finder) → paragraphs and images →
+Vietnamese cleanup → byline → normalise → canonical URL → classify. Every field is filled even
+for pages that are not articles, so callers can log why a page was not stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+
+from ..canonical import canonicalize
+from ..charset import decode_body
+from ..classify import classify_article
+from ..dates import ParsedDate, find_dates, parse_date
+from ..normalize import normalize_text
+from .blocks import Block, Image, element_blocks
+from .cleanup import RULES, clean_blocks, split_byline
+from .detect import detect_family, page_type_from_url
+from .generic import generic_content
+from .profiles import Profile, load_profiles
+
+__all__ = ["extract_article", "MAX_BODY_BYTES"]
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # larger responses are cut (and said so) before parsing
+_META_DATE_NAMES = (
+    "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+    "dc.date.issued", "dc.date", "date", "dcterms.created", "article:modified_time",
+)
+_CHROME_ATTR = re.compile(
+    r"counter|thongke|thong-ke|thong_ke|visitor|online|statistic|luot-truy-cap|clock|"
+    r"egov_date|egov_clock|datetime-now|date-now|header-date|weather|thoitiet|marquee|ticker",
+    re.IGNORECASE,
+)
+_TITLE_SPLIT = re.compile(r"\s+[-|–—:»]\s+")
+
+
+def _empty(url: str, reason: str) -> dict:
+    return {
+        "url": url, "canonical_url": url, "source": urlsplit(url).hostname or "",
+        "title": "", "published": None, "author": None, "body": "", "images": [],
+        "relevant": False,
+        "meeting": {"kind": None, "level": None, "locality": None, "chair": None,
+                    "period": None, "meeting_date": None},
+        "page_type": "error", "family": None, "error": reason,
+    }
+
+
+def _parse_html(text: str):
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, recover=True,
+                                  encoding=None)
+    text = text.replace("\x00", "")
+    if not text.strip():
+        raise ValueError("empty document")
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError):
+        # an XML declaration with an encoding makes lxml refuse a str: drop it
+        text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+        root = lxml.html.document_fromstring(text, parser=parser)
+    if root is None:
+        raise ValueError("no HTML in the document")
+    return root
+
+
+def _text(el) -> str:
+    return normalize_text(" ".join(el.itertext()))
+
+
+def _first(root, selectors, allow_images: bool = False) -> tuple:
+    from .profiles import _compile_css
+    for sel in selectors:
+        for el in _compile_css(sel)(root):
+            if _text(el) or (allow_images and el.find(".//img") is not None):
+                return el, sel
+    return None, None
+
+
+def _meta(root, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for el in root.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
+        if key in names and el.get("content"):
+            out.append((key, el.get("content")))
+    for el in root.iter("time"):
+        if el.get("itemprop", "").lower() == "datepublished" and el.get("datetime"):
+            out.append(("time[itemprop=datePublished]", el.get("datetime")))
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.get("itemprop", "").lower() == "datepublished":
+            v = el.get("content") or el.get("datetime")
+            if v:
+                out.append(("itemprop=datePublished", v))
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() == "application/ld+json" and script.text:
+            try:
+                data = json.loads(script.text)
+            except ValueError:
+                continue
+            for item in data if isinstance(data, list) else [data]:
+                if isinstance(item, dict) and item.get("datePublished"):
+                    out.append(("ld+json", str(item["datePublished"])))
+    order = {n: i for i, n in enumerate(names)}
+    out.sort(key=lambda kv: order.get(kv[0], -1))
+    return out
+
+
+def _remove(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _strip_chrome(root) -> None:
+    from .profiles import _compile_css
+    for sel in RULES.drop_css_global:
+        for el in _compile_css(sel)(root):
+            _remove(el)
+
+
+def _strip_counters(root) -> None:
+    """Visit counters and clock widgets: out before any date or text is read."""
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        attrs = (el.get("class") or "") + " " + (el.get("id") or "")
+        if attrs.strip() and _CHROME_ATTR.search(attrs):
+            if len(_text(el)) < 400:
+                _remove(el)
+
+
+def _title(root, profile: Profile | None) -> tuple[str, object]:
+    if profile and profile.title:
+        el, _ = _first(root, profile.title)
+        if el is not None:
+            return _clean_title(_text(el), profile), el
+    og = [c for k, c in _meta(root, ("og:title", "twitter:title"))]
+    h1s = [h for h in root.iter("h1") if len(_text(h)) >= 8]
+    head_title = ""
+    t = root.find(".//title")
+    if t is not None:
+        head_title = normalize_text(t.text_content())
+    for h in h1s:
+        ht = _text(h)
+        if head_title and (ht in head_title or head_title in ht) and len(ht) > 15:
+            return _clean_title(ht, profile), h
+    if og:
+        return _clean_title(normalize_text(og[0]), profile), None
+    for h in h1s:
+        ht = _text(h)
+        if len(ht) > 15 and len(ht) < 400:
+            return _clean_title(ht, profile), h
+    return _clean_title(head_title, profile), None
+
+
+def _clean_title(title: str, profile: Profile | None) -> str:
+    if profile:
+        for rx in profile.title_suffix:
+            title = rx.sub("", title)
+    parts = _TITLE_SPLIT.split(title)
+    if len(parts) > 1:
+        # "<title> - CỔNG THÔNG TIN ĐIỆN TỬ …": keep the longest part that is not all caps
+        parts = [p for p in parts if p and not (p.isupper() and len(p) > 12)] or parts
+        if len(parts) == 1 or len(parts[0]) >= 20:
+            title = parts[0] if len(parts) > 1 and len(parts[0]) >= 20 else " - ".join(parts)
+    title = re.sub(r"\s*\(?\s*\d+\s*lượt xem\s*\)?$", "", title, flags=re.I)
+    return normalize_text(title).strip(" -|")
+
+
+def _date(root, profile: Profile | None, title_el, fetched: date | None) -> ParsedDate | None:
+    date_only = bool(profile and profile.date_only)
+    if profile and profile.date:
+        from .profiles import _compile_css
+        for sel in profile.date:
+            for el in _compile_css(sel)(root):
+                raw = _text(el)
+                p = parse_date(raw, date_only=date_only)
+                if p:
+                    return p.with_source(f"selector:{sel}")
+    for name, content in _meta(root, _META_DATE_NAMES):
+        p = parse_date(content, date_only=date_only)
+        if p:
+            return p.with_source(f"meta:{name}")
+    # a labelled date anywhere in the page ("Cập nhật lúc: …", "Ngày đăng …")
+    if profile and profile.date_label:
+        full = _text(root.find("body") if root.find("body") is not None else root)
+        for rx in profile.date_label:
+            m = rx.search(full)
+            if m:
+                p = parse_date(m.group(0), date_only=date_only)
+                if p:
+                    return p.with_source("label")
+    # the first date after the title, within a short window: the meta line
+    if title_el is not None:
+        following = []
+        for el in title_el.itersiblings():
+            following.append(_text(el))
+            if sum(map(len, following)) > 400:
+                break
+        parent = title_el.getparent()
+        hops = 0
+        while sum(map(len, following)) < 60 and parent is not None and hops < 3:
+            for el in parent.itersiblings():
+                following.append(_text(el))
+                if sum(map(len, following)) > 400:
+                    break
+            parent = parent.getparent()
+            hops += 1
+        window = " ".join(following)[:400]
+        dates = find_dates(window)
+        if dates:
+            return dates[0][1].with_source("after-title")
+    return None
+
+
+def _content_element(root, profile: Profile | None):
+    if profile and profile.body:
+        el, sel = _first(root, profile.body)
+        if el is not None:
+            return el, f"selector:{sel}"
+    return None, None
+
+
+def _apply_profile_drop(el, profile: Profile | None) -> None:
+    from .profiles import _compile_css
+    sels = list(RULES.drop_css_body) + list(profile.drop if profile else ())
+    for sel in sels:
+        for sub in _compile_css(sel)(el):
+            if sub is not el:
+                _remove(sub)
+
+
+def _lede_blocks(root, profile: Profile | None, base_url: str) -> list[Block]:
+    if not profile or not profile.lede:
+        return []
+    el, _ = _first(root, profile.lede, allow_images=True)
+    if el is None:
+        return []
+    return element_blocks(el, base_url)
+
+
+def extract_article(body: bytes, url: str, content_type: str | None = None,
+                    fetched_at: str | None = None) -> dict:
+    """The Article JSON of one response (see the contract); never raises on bad input."""
+    if body is None:
+        return _empty(url, "empty body")
+    truncated = len(body) > MAX_BODY_BYTES
+    if truncated:
+        body = body[:MAX_BODY_BYTES]
+    decoded = decode_body(body, content_type)
+    if "\x00" in decoded.text[:2048] and decoded.text[:2048].count("\x00") > 16:
+        out = _empty(url, "binary content, not HTML")
+        out["encoding"] = decoded.encoding
+        return out
+    try:
+        root = _parse_html(decoded.text)
+    except Exception as exc:  # lxml raises several types on hopeless input
+        out = _empty(url, f"unparseable HTML: {exc.__class__.__name__}")
+        out["encoding"] = decoded.encoding
+        return out
+    fetched = None
+    if fetched_at:
+        try:
+            fetched = datetime.fromisoformat(fetched_at.replace("Z", "+00:00")).date()
+        except ValueError:
+            fetched = None
+    raw_html = decoded.text
+    profiles = load_profiles()
+    family, detect_reasons = detect_family(raw_html, url, root, profiles)
+    profile = profiles.get(family) if family else None
+
+    canonical_href = None
+    for link in root.iter("link"):
+        if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
+            canonical_href = link.get("href")
+            break
+
+    _strip_chrome(root)
+    _strip_counters(root)
+    title, title_el = _title(root, profile)
+    published = _date(root, profile, title_el, fetched)
+
+    lede = _lede_blocks(root, profile, url)
+    content, content_how = _content_element(root, profile)
+    if content is not None:
+        _apply_profile_drop(content, profile)
+        blocks = element_blocks(content, url)
+    else:
+        blocks, content_how = generic_content(raw_html, root, url)
+    if lede:
+        lede_text = " ".join(b.text for b in lede if b.text)
+        if lede_text and any(lede_text[:60] in b.text for b in blocks[:3] if b.text):
+            lede = [b for b in lede if b.image]  # the body repeats the sapo: keep its image
+        blocks = [b for b in lede if b.text or b.image] + blocks
+    cleaned = clean_blocks(blocks, title=title, profile=profile)
+    paragraphs, images, author = cleaned.paragraphs, cleaned.images, cleaned.author
+    if profile and profile.author:
+        el, _ = _first(root, profile.author)
+        if el is not None:
+            author = split_byline(_text(el)) or author
+    body_text = "\n\n".join(paragraphs)
+
+    # page type: URL shape first, then what the page holds
+    page_type = page_type_from_url(url, profile)
+    link_ratio = cleaned.link_chars / max(1, cleaned.total_chars)
+    min_chars = profile.min_body_chars if profile else 200
+    if page_type == "article" or page_type is None:
+        if len(body_text) < min_chars or not title:
+            page_type = "other" if page_type is None else "stub"
+        elif link_ratio > 0.5:
+            page_type = "listing"
+        else:
+            page_type = "article"
+
+    if published is None and fetched is None and body_text:
+        pass
+    canonical = canonicalize(url, canonical_href, profile)
+    article = {
+        "url": url,
+        "canonical_url": canonical,
+        "source": urlsplit(url).hostname or "",
+        "title": title,
+        "published": published.value if published else None,
+        "author": author,
+        "body": body_text,
+        "images": [{"src": im.src, "caption": im.caption} for im in images],
+    }
+    article.update(classify_article(article, published_day=published.day if published
+                                    else fetched))
+    article.update({
+        "page_type": page_type,
+        "family": family or "generic",
+        "family_reasons": detect_reasons,
+        "content_from": content_how,
+        "published_source": published.source if published else None,
+        "published_raw": published.raw if published else None,
+        "encoding": decoded.encoding,
+        "encoding_method": decoded.method,
+        "legacy_font": decoded.legacy_font,
+        "truncated": truncated,
+        "fetched_at": fetched_at,
+    })
+    return article

@@ -1,0 +1,148 @@
+"""The facts of a briefing report: kind, level, locality, chair, period, meeting date, orgs.
+
+Read from the title and lede as written (the text keeps its diacritics; matching is done on a
+folded copy of the same length, so positions line up and values come out as the page spells them).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from .dates import parse_date, parse_yearless
+from .normalize import normalize_text
+
+__all__ = ["meeting_facts", "normalise_period"]
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_LEVEL_OF = [
+    (re.compile(r"\btinh uy\b"), "tinh"),
+    (re.compile(r"\bthanh uy\b"), "thanh_pho"),
+    (re.compile(r"\bthi uy\b"), "thi_xa"),
+    (re.compile(r"\b(huyen|quan) uy\b"), "huyen"),
+    (re.compile(r"\bdang uy (xa|phuong|thi tran)\b"), "xa"),
+]
+_LOCALITY = re.compile(
+    r"\b(tỉnh|thành phố|thị xã|huyện|quận|xã|phường|thị trấn)\s+((?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){0,3})"
+)
+_LEVEL_WORD = {"tinh": ("tỉnh",), "thanh_pho": ("thành phố",), "thi_xa": ("thị xã",),
+               "huyen": ("huyện", "quận"), "xa": ("xã", "phường", "thị trấn")}
+_NAME = r"[A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,4}"
+_CHAIR_PATTERNS = [
+    # "đồng chí Bùi Văn Lý, Phó Bí thư Thường trực Thị ủy chủ trì"
+    re.compile(rf"(?:đồng chí|đ/c|Đồng chí)\s+(?P<name>{_NAME})\s*(?:,|-)\s*(?P<title>[^;.]{{3,160}}?)"
+               r"\s*(?:,\s*[^;.]{0,100}?)?\s*(?:đã\s+|cùng\s+)?(?:chủ trì|chủ trì hội nghị)"),
+    # "Các đồng chí Nguyễn Văn Hải, Phó bí thư thường trực Thị ủy, …; Trần … đã chủ trì"
+    re.compile(rf"[Cc]ác đồng chí:?\s+(?P<name>{_NAME})\s*,\s*(?P<title>[^;.]{{3,160}}?)\s*;"
+               r"[^.]{0,200}?chủ trì"),
+    # "Phó Bí thư Thường trực Thị ủy Bùi Văn Lý chủ trì"
+    re.compile(rf"(?P<title>(?:Phó\s+)?Bí thư(?:\s+[Tt]hường trực)?\s+(?:Tỉnh|Thành|Thị|Huyện|Quận|Đảng)"
+               rf"\s+ủy)\s+(?P<name>{_NAME})\s+(?:đã\s+)?chủ trì"),
+    # "đồng chí X - Phó Bí thư … dự và chỉ đạo / phát biểu kết luận" (no 'chủ trì')
+    re.compile(rf"(?:đồng chí|Đồng chí)\s+(?P<name>{_NAME})\s*(?:,|-)\s*(?P<title>(?:Phó\s+)?Bí thư[^;.]{{0,120}}?)"
+               r"\s*(?:,|đã|dự|phát biểu|kết luận)"),
+]
+_PERIOD = re.compile(
+    r"(?P<q>quý\s+(?P<qn>I{1,3}V?|IV|[1-4])(?:\s*(?:/|-|năm)\s*(?P<qy>\d{4}))?)|"
+    r"(?P<h>(?P<hn>6|sáu)\s+tháng\s+(?P<hw>đầu|cuối)\s+năm(?:\s+(?P<hy>\d{4}))?)|"
+    r"(?P<n9>9\s+tháng(?:\s+đầu)?\s+năm(?:\s+(?P<n9y>\d{4}))?)|"
+    r"(?P<m>tháng\s+(?P<mn>\d{1,2})\s*(?:/|-|năm)\s*(?P<my>\d{4}))|"
+    r"(?P<y>năm\s+(?P<yy>\d{4}))",
+    re.IGNORECASE,
+)
+_ORG_NAMES = [
+    ("Ủy ban MTTQ", r"Ủy ban MTTQ|UBMTTQ|Ủy ban Mặt trận Tổ quốc|MTTQ|Mặt trận"),
+    ("Hội LHPN", r"Hội (?:LHPN|Liên hiệp Phụ nữ)|Hội Phụ nữ"),
+    ("Đoàn TN", r"Đoàn (?:TN|Thanh niên)|Thị đoàn|Huyện đoàn|Tỉnh đoàn|Thành đoàn"),
+    ("Hội Nông dân", r"Hội (?:ND|Nông dân)"),
+    ("Hội CCB", r"Hội (?:CCB|Cựu chiến binh)"),
+    ("LĐLĐ", r"(?:LĐLĐ|Liên đoàn Lao động)"),
+    ("Ban Dân vận", r"Ban Dân vận"),
+]
+
+
+def _fold_same_length(text: str) -> str:
+    """Lower-case, diacritic-free copy of `text` with the same length (positions line up)."""
+    out = []
+    for ch in text:
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append("d" if ch in "đĐ" else base.lower())
+    return "".join(out)
+
+
+def normalise_period(match: re.Match, ref_year: int | None) -> dict:
+    g = match.groupdict()
+    if g["q"]:
+        year = int(g["qy"]) if g["qy"] else ref_year
+        return {"year": year, "quarter": _ROMAN.get(g["qn"].lower()), "half": None, "month": None}
+    if g["h"]:
+        year = int(g["hy"]) if g["hy"] else ref_year
+        return {"year": year, "quarter": None, "half": 1 if g["hw"].lower() == "đầu" else 2,
+                "month": None}
+    if g["n9"]:
+        year = int(g["n9y"]) if g["n9y"] else ref_year
+        return {"year": year, "quarter": None, "half": None, "month": 9, "months": 9}
+    if g["m"]:
+        return {"year": int(g["my"]), "quarter": None, "half": None, "month": int(g["mn"])}
+    return {"year": int(g["yy"]), "quarter": None, "half": None, "month": None}
+
+
+def meeting_facts(title: str, body: str, published: date | None) -> dict:
+    title = normalize_text(title)
+    lede = normalize_text(body[:900])
+    head = f"{title}. {lede}"
+    folded = _fold_same_length(head)
+    kind = None
+    m = re.search(r"\b(truc bao|giao ban)\b", _fold_same_length(title)) or \
+        re.search(r"\b(truc bao|giao ban)\b", folded)
+    if m:
+        kind = "trực báo" if m.group(1) == "truc bao" else "giao ban"
+    level = None
+    best = None
+    for rx, lv in _LEVEL_OF:
+        hit = re.search(r"(thuong truc|ban thuong vu|bi thu|tt|btv)\s+" + rx.pattern[2:], folded)
+        hit = hit or rx.search(folded)
+        if hit and (best is None or hit.start() < best):
+            best, level = hit.start(), lv
+    locality = None
+    if level:
+        for lm in _LOCALITY.finditer(head):
+            if lm.group(1).lower() in _LEVEL_WORD[level]:
+                name = lm.group(2)
+                locality = f"{lm.group(1).lower()} {name}"
+                break
+    chair = chair_title = None
+    for rx in _CHAIR_PATTERNS:
+        cm = rx.search(lede) or rx.search(normalize_text(body[:3000]))
+        if cm:
+            chair = cm.group("name").strip()
+            chair_title = normalize_text(cm.group("title")).strip(" ,-") if cm.group("title") else None
+            break
+    period = period_norm = None
+    ref_year = published.year if published else None
+    for source in (title, lede):
+        pm = _PERIOD.search(source)
+        if pm:
+            period = pm.group(0)
+            period_norm = normalise_period(pm, ref_year)
+            break
+    meeting_date = None
+    lede_start = lede[:300]
+    if published:
+        yl = parse_yearless(lede_start, published)
+        if yl:
+            meeting_date = yl.value
+    if meeting_date is None:
+        dm = re.search(r"(?:[Nn]gày|[Ss]áng|[Cc]hiều|[Tt]ối)\s+(?:ngày\s+)?(\d{1,2}[/.-]\d{1,2}[/.-]\d{4})",
+                       lede_start)
+        if dm:
+            p = parse_date(dm.group(1))
+            meeting_date = p.value[:10] if p else None
+    orgs = []
+    for name, rx in _ORG_NAMES:
+        if re.search(rx, head):
+            orgs.append(name)
+    return {"kind": kind, "level": level, "locality": locality, "chair": chair,
+            "chair_title": chair_title, "period": period, "period_norm": period_norm,
+            "meeting_date": meeting_date, "orgs": orgs}
