@@ -34,7 +34,8 @@ def _load_rules() -> Rules:
     css = tuple(data["drop_css"])
     # scripts etc. go everywhere; class-based chrome only inside the content element, because
     # a page may put its title inside a ".tools" wrapper
-    global_css = tuple(c for c in css if not c.startswith((".", "[")))
+    # ASP.NET wraps whole pages in <form id="aspnetForm">: forms and navs go only inside content
+    global_css = tuple(c for c in css if not c.startswith((".", "[")) and c not in ("form", "nav"))
     return Rules(
         drop_css_global=global_css + ("[hidden]",),
         drop_css_body=css,
@@ -160,10 +161,15 @@ def clean_blocks(blocks: list[Block], *, title: str = "", profile=None) -> Clean
         texts.append((text, b))
     # trailing sign-offs and byline
     author = None
+    initials = None
     while texts:
         text, b = texts[-1]
-        if _SIGNOFF.match(text) or _INITIALS.match(text):
+        if _SIGNOFF.match(text):
             texts.pop()
+            continue
+        if _INITIALS.match(text):
+            texts.pop()  # an initials sign-off ("TĐ") is the author when nothing else is
+            initials = text.strip(" .")
             continue
         name = split_byline(text)
         if name and author is None:
@@ -171,6 +177,8 @@ def clean_blocks(blocks: list[Block], *, title: str = "", profile=None) -> Clean
             texts.pop()
             continue
         break
+    if author is None and initials:
+        author = initials
     paragraphs = [t for t, _ in texts]
     if paragraphs:
         paragraphs[0] = RULES.source_prefix.sub("", paragraphs[0], count=1).strip()

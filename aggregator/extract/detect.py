@@ -43,7 +43,7 @@ def detect_family(html: str, url: str, root, profiles: dict[str, Profile]) -> tu
                 break
         for marker in p.detect_html:
             if marker in head:
-                score += 1
+                score += p.detect_weight
                 reasons.append(f"html:{marker}")
         for rx in p.detect_generator:
             if generator and rx.search(generator):

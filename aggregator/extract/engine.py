@@ -144,8 +144,8 @@ def _strip_counters(root) -> None:
 
 
 def _title(root, profile: Profile | None) -> tuple[str, object]:
-    if profile and profile.title:
-        el, _ = _first(root, profile.title)
+    if _chain(profile, "title"):
+        el, _ = _first(root, _chain(profile, "title"))
         if el is not None:
             return _clean_title(_text(el), profile), el
     og = [c for k, c in _meta(root, ("og:title", "twitter:title"))]
@@ -159,33 +159,42 @@ def _title(root, profile: Profile | None) -> tuple[str, object]:
         if head_title and (ht in head_title or head_title in ht) and len(ht) > 15:
             return _clean_title(ht, profile), h
     if og:
-        return _clean_title(normalize_text(og[0]), profile), None
+        return _clean_title(og[0], profile, from_head=True), None
     for h in h1s:
         ht = _text(h)
         if len(ht) > 15 and len(ht) < 400:
             return _clean_title(ht, profile), h
-    return _clean_title(head_title, profile), None
+    return _clean_title(head_title, profile, from_head=True), None
 
 
-def _clean_title(title: str, profile: Profile | None) -> str:
+_SITE_NAME = re.compile(r"cổng|trang|thông tin|portal|website|điện tử|báo|online|\.vn|\.com",
+                        re.IGNORECASE)
+
+
+def _clean_title(title: str, profile: Profile | None, from_head: bool = False) -> str:
+    title = normalize_text(title)
     if profile:
         for rx in profile.title_suffix:
             title = rx.sub("", title)
-    parts = _TITLE_SPLIT.split(title)
-    if len(parts) > 1:
-        # "<title> - CỔNG THÔNG TIN ĐIỆN TỬ …": keep the longest part that is not all caps
-        parts = [p for p in parts if p and not (p.isupper() and len(p) > 12)] or parts
-        if len(parts) == 1 or len(parts[0]) >= 20:
-            title = parts[0] if len(parts) > 1 and len(parts[0]) >= 20 else " - ".join(parts)
+    if from_head:
+        # "<title> - CỔNG THÔNG TIN ĐIỆN TỬ …" / "Site | <title>": drop the site-name part only
+        parts = _TITLE_SPLIT.split(title)
+        while len(parts) > 1 and (_SITE_NAME.search(parts[-1]) or parts[-1].isupper()) \
+                and len(parts[-1]) < 80:
+            parts.pop()
+        while len(parts) > 1 and (_SITE_NAME.search(parts[0]) or parts[0].isupper()) \
+                and len(parts[0]) < 60:
+            parts.pop(0)
+        title = " - ".join(parts)
     title = re.sub(r"\s*\(?\s*\d+\s*lượt xem\s*\)?$", "", title, flags=re.I)
     return normalize_text(title).strip(" -|")
 
 
 def _date(root, profile: Profile | None, title_el, fetched: date | None) -> ParsedDate | None:
     date_only = bool(profile and profile.date_only)
-    if profile and profile.date:
+    if _chain(profile, "date"):
         from .profiles import _compile_css
-        for sel in profile.date:
+        for sel in _chain(profile, "date"):
             for el in _compile_css(sel)(root):
                 raw = _text(el)
                 p = parse_date(raw, date_only=date_only)
@@ -227,17 +236,28 @@ def _date(root, profile: Profile | None, title_el, fetched: date | None) -> Pars
     return None
 
 
+def _generic_profile() -> Profile | None:
+    return load_profiles().get("generic")
+
+
+def _chain(profile: Profile | None, field: str) -> tuple[str, ...]:
+    """The profile's selectors for `field`, then the shared generic ones."""
+    own = getattr(profile, field, ()) if profile else ()
+    generic = _generic_profile()
+    shared = getattr(generic, field, ()) if generic and generic is not profile else ()
+    return tuple(own) + tuple(s for s in shared if s not in own)
+
+
 def _content_element(root, profile: Profile | None):
-    if profile and profile.body:
-        el, sel = _first(root, profile.body)
-        if el is not None:
-            return el, f"selector:{sel}"
+    el, sel = _first(root, _chain(profile, "body"))
+    if el is not None and len(_text(el)) >= 80:
+        return el, f"selector:{sel}"
     return None, None
 
 
 def _apply_profile_drop(el, profile: Profile | None) -> None:
     from .profiles import _compile_css
-    sels = list(RULES.drop_css_body) + list(profile.drop if profile else ())
+    sels = list(RULES.drop_css_body) + list(_chain(profile, "drop"))
     for sel in sels:
         for sub in _compile_css(sel)(el):
             if sub is not el:
@@ -245,9 +265,9 @@ def _apply_profile_drop(el, profile: Profile | None) -> None:
 
 
 def _lede_blocks(root, profile: Profile | None, base_url: str) -> list[Block]:
-    if not profile or not profile.lede:
+    if not _chain(profile, "lede"):
         return []
-    el, _ = _first(root, profile.lede, allow_images=True)
+    el, _ = _first(root, _chain(profile, "lede"), allow_images=True)
     if el is None:
         return []
     return element_blocks(el, base_url)
@@ -308,8 +328,8 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
         blocks = [b for b in lede if b.text or b.image] + blocks
     cleaned = clean_blocks(blocks, title=title, profile=profile)
     paragraphs, images, author = cleaned.paragraphs, cleaned.images, cleaned.author
-    if profile and profile.author:
-        el, _ = _first(root, profile.author)
+    if _chain(profile, "author"):
+        el, _ = _first(root, _chain(profile, "author"))
         if el is not None:
             author = split_byline(_text(el)) or author
     body_text = "\n\n".join(paragraphs)

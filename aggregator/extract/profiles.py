@@ -24,7 +24,8 @@ _LIST_FIELDS = {
     "not_article_url", "title", "date", "date_label", "body", "lede", "author", "drop",
     "title_suffix", "strip_lines", "article_links", "next_page",
 }
-_SCALAR_FIELDS = {"family", "label", "description", "date_only", "min_body_chars", "parent"}
+_SCALAR_FIELDS = {"family", "label", "description", "date_only", "min_body_chars", "parent",
+                  "detect_weight"}
 _REGEX_FIELDS = {"detect_url", "detect_generator", "article_url", "listing_url", "print_url",
                  "not_article_url", "date_label", "title_suffix", "strip_lines"}
 _CSS_FIELDS = {"title", "date", "body", "lede", "author", "drop", "article_links", "next_page"}
@@ -59,6 +60,7 @@ class Profile:
     article_links: tuple[str, ...] = ()
     next_page: tuple[str, ...] = ()
     min_body_chars: int = 200
+    detect_weight: int = 1
     selectors: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def css(self, selector: str) -> CSSSelector:
@@ -104,7 +106,7 @@ def _validate(path: Path, raw: dict) -> Profile:
             kwargs[key] = tuple(value)
         elif key == "date_only":
             kwargs[key] = bool(value)
-        elif key == "min_body_chars":
+        elif key in ("min_body_chars", "detect_weight"):
             kwargs[key] = int(value)
         elif key in ("family", "label", "description"):
             kwargs[key] = str(value)

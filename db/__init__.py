@@ -1,0 +1,1 @@
+"""giaoban's database: the schema (migrations), the one writer (store), Datasette metadata."""

@@ -1,0 +1,1 @@
+"""giaoban's Scrapy project: one generic portal spider driven by sources files (data)."""
