@@ -73,7 +73,7 @@ def _try(body: bytes, codec: str) -> tuple[str, int] | None:
 
 def _legacy_font(text: str) -> str | None:
     sample = text[:20000]
-    if _VIETNAMESE.search(sample):
+    if len(_VIETNAMESE.findall(sample)) >= 20:
         return None
     if len(_TCVN3_MARKS.findall(sample)) >= 5:
         return "TCVN3"

@@ -1,8 +1,7 @@
 """Turn a content element into paragraphs and images, the way a reader sees them.
 
-Block elements and double <br> end a paragraph; a single <br> is a hard line break that Word
-pastes mid-sentence, so it is joined with a space unless the line clearly ended a sentence and the
-next one starts a new one. Images are kept in reading order with a caption when the page shows
+Block elements and double <br> end a paragraph; a single <br> is a hard line break (Word pastes
+them mid-sentence, even mid-word), so it is joined with a space. Images are kept in reading order with a caption when the page shows
 one (figcaption, an image table's text cell, or a short centred/italic line right under it).
 """
 
@@ -117,14 +116,9 @@ class _Walker:
         link_chars, self.link_chars = self.link_chars, 0
         if not lines:
             return
-        # decide, line by line, whether a single <br> was a hard wrap or a paragraph end
-        paragraphs: list[str] = [lines[0]]
-        for ln in lines[1:]:
-            prev = paragraphs[-1]
-            if _SENTENCE_END.search(prev) and _STARTS_NEW.match(ln):
-                paragraphs.append(ln)
-            else:
-                paragraphs[-1] = prev + " " + ln
+        # a single <br> is a hard wrap inside the paragraph (Word pastes them mid-sentence);
+        # two in a row already ended the paragraph in _apply_brs
+        paragraphs: list[str] = [" ".join(lines)]
         ctx = ctx or (self.flags[-1] if self.flags else {})
         for i, p in enumerate(paragraphs):
             self.blocks.append(Block(
