@@ -60,8 +60,10 @@ class StorePipeline:
         source = item["source"]
         src = self.spider.sources.get(source)
         try:
+            family = self.spider.families.get(source) if hasattr(self.spider, "families") \
+                else None
             article = extract_article(body, item["url"], item.get("content_type"),
-                                      item.get("fetched_at"))
+                                      item.get("fetched_at"), family=family)
         except Exception as exc:  # extraction is meant never to raise; if it does, say so
             logger.exception("giaoban: extraction failed on %s", item["url"])
             stats.inc_value("giaoban/extract_errors")

@@ -274,8 +274,11 @@ def _lede_blocks(root, profile: Profile | None, base_url: str) -> list[Block]:
 
 
 def extract_article(body: bytes, url: str, content_type: str | None = None,
-                    fetched_at: str | None = None) -> dict:
-    """The Article JSON of one response (see the contract); never raises on bad input."""
+                    fetched_at: str | None = None, family: str | None = None) -> dict:
+    """The Article JSON of one response (see the contract); never raises on bad input.
+
+    `family` is the CMS family a source entry declares; without it the family is detected.
+    """
     if body is None:
         return _empty(url, "empty body")
     truncated = len(body) > MAX_BODY_BYTES
@@ -300,7 +303,10 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
             fetched = None
     raw_html = decoded.text
     profiles = load_profiles()
-    family, detect_reasons = detect_family(raw_html, url, root, profiles)
+    if family and family in profiles and family != "generic":
+        detect_reasons = ["declared by the source"]
+    else:
+        family, detect_reasons = detect_family(raw_html, url, root, profiles)
     profile = profiles.get(family) if family else None
 
     canonical_href = None
@@ -338,11 +344,15 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
     page_type = page_type_from_url(url, profile)
     link_ratio = cleaned.link_chars / max(1, cleaned.total_chars)
     min_chars = profile.min_body_chars if profile else 200
+    if page_type is None and profile is not None and profile.article_url:
+        page_type = "other"  # the family's article URLs have a known shape; this is not one
     if page_type == "article" or page_type is None:
         if len(body_text) < min_chars or not title:
             page_type = "other" if page_type is None else "stub"
         elif link_ratio > 0.5:
             page_type = "listing"
+        elif page_type is None and published is None:
+            page_type = "other"  # an unknown shape with no date: an intro or contact page
         else:
             page_type = "article"
 
