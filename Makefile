@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/giaoban demo
 
 test: $(STAMP)
+	bash scripts/install-test-deps.sh
 	$(PY) -m pytest
 
 clean:
