@@ -23,12 +23,18 @@ _LEVEL_OF = [
     (re.compile(r"\b(huyen|quan) uy\b"), "huyen"),
     (re.compile(r"\bdang uy (xa|phuong|thi tran)\b"), "xa"),
 ]
-_LOCALITY = re.compile(
-    r"\b(tỉnh|thành phố|thị xã|huyện|quận|xã|phường|thị trấn)\s+((?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){0,3})"
-)
+_LOCALITY = re.compile(r"\b(tỉnh|thành phố|thị xã|huyện|quận|xã|phường|thị trấn)\s+(\S+(?:\s+\S+){0,4})",
+                       re.IGNORECASE)
+_COMMITTEE_NAME = re.compile(r"\b(Tỉnh|Thành|Thị|Huyện|Quận) ủy\s+(\S+(?:\s+\S+){0,4})")
+_COMMITTEE_WORD = {"Tỉnh": "tỉnh", "Thành": "thành phố", "Thị": "thị xã", "Huyện": "huyện",
+                   "Quận": "quận"}
+# Thành ủy of a centrally-run city is a provincial-level committee
+_CENTRAL_CITIES = ("Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế")
 _LEVEL_WORD = {"tinh": ("tỉnh",), "thanh_pho": ("thành phố",), "thi_xa": ("thị xã",),
                "huyen": ("huyện", "quận"), "xa": ("xã", "phường", "thị trấn")}
-_NAME = r"[A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,4}"
+_UP = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_NAME = (rf"(?:[{_UP}][’'][{_UP}]?\w+(?:\s+[{_UP}]\w*){{0,3}}|"
+         rf"[{_UP}]\w*(?:\s+[{_UP}]\w*){{1,4}})")
 _CHAIR_PATTERNS = [
     # "đồng chí Bùi Văn Lý, Phó Bí thư Thường trực Thị ủy chủ trì"
     re.compile(rf"(?:đồng chí|đ/c|Đồng chí)\s+(?P<name>{_NAME})\s*(?:,|-)\s*(?P<title>[^;.]{{3,160}}?)"
@@ -62,6 +68,27 @@ _ORG_NAMES = [
 ]
 
 
+def _proper_name(words: str) -> str | None:
+    """The leading capitalised words of `words` ("Đức Phổ để đánh giá" → "Đức Phổ")."""
+    out: list[str] = []
+    tokens = words.split()
+    i = 0
+    while i < len(tokens):
+        w = tokens[i].strip(",.;:()“”\"")
+        if w and w[0].isupper() and w[0].isalpha():
+            out.append(w)
+            if tokens[i] != w and not tokens[i].endswith("-"):
+                break  # punctuation closed the name
+        elif w == "-" and out and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():
+            out.append("-")
+        else:
+            break
+        i += 1
+    while out and out[-1] == "-":
+        out.pop()
+    return " ".join(out) if out else None
+
+
 def _fold_same_length(text: str) -> str:
     """Lower-case, diacritic-free copy of `text` with the same length (positions line up)."""
     out = []
@@ -88,6 +115,17 @@ def normalise_period(match: re.Match, ref_year: int | None) -> dict:
     return {"year": int(g["yy"]), "quarter": None, "half": None, "month": None}
 
 
+_PARTY_TITLE = re.compile(r"((?:Phó\s+)?Bí thư(?:\s+[Tt]hường trực)?\s+(?:Tỉnh|Thành|Thị|Huyện|Quận|"
+                          r"Đảng)\s+ủy(?:\s+(?:xã|phường|thị trấn))?)", re.IGNORECASE)
+
+
+def _party_title(raw: str) -> str:
+    """The Party title only ("Phó Bí thư Thường trực Thị ủy"), without place or other posts."""
+    text = normalize_text(raw).strip(" ,-")
+    m = _PARTY_TITLE.search(text)
+    return m.group(1) if m else text.split(",")[0].strip()
+
+
 def meeting_facts(title: str, body: str, published: date | None) -> dict:
     title = normalize_text(title)
     lede = normalize_text(body[:900])
@@ -107,26 +145,42 @@ def meeting_facts(title: str, body: str, published: date | None) -> dict:
             best, level = hit.start(), lv
     locality = None
     if level:
-        for lm in _LOCALITY.finditer(head):
-            if lm.group(1).lower() in _LEVEL_WORD[level]:
-                name = lm.group(2)
-                locality = f"{lm.group(1).lower()} {name}"
+        for cm in _COMMITTEE_NAME.finditer(head):
+            name = _proper_name(cm.group(2))
+            word = _COMMITTEE_WORD[cm.group(1)]
+            if name and level in ("tinh", "thanh_pho", "thi_xa", "huyen"):
+                locality = f"{word} {name}"
+                if cm.group(1) == "Thành" and any(name.endswith(c) for c in _CENTRAL_CITIES):
+                    level = "tinh"
                 break
+        if locality is None:
+            wider = head + " " + normalize_text(body[900:4000])
+            for lm in _LOCALITY.finditer(wider):
+                if lm.group(1).lower() in _LEVEL_WORD[level]:
+                    name = _proper_name(lm.group(2))
+                    if name:
+                        locality = f"{lm.group(1).lower()} {name}"
+                        break
     chair = chair_title = None
     for rx in _CHAIR_PATTERNS:
         cm = rx.search(lede) or rx.search(normalize_text(body[:3000]))
         if cm:
             chair = cm.group("name").strip()
-            chair_title = normalize_text(cm.group("title")).strip(" ,-") if cm.group("title") else None
+            chair_title = _party_title(cm.group("title")) if cm.group("title") else None
             break
     period = period_norm = None
     ref_year = published.year if published else None
-    for source in (title, lede):
-        pm = _PERIOD.search(source)
-        if pm:
-            period = pm.group(0)
-            period_norm = normalise_period(pm, ref_year)
-            break
+    found = [pm for source in (title, lede) for pm in _PERIOD.finditer(source)]
+    found = [pm for pm in found if not pm.group(0).lower().startswith("năm") or len(found) == 1
+             or all(f.group(0).lower().startswith("năm") for f in found)]
+    if found:
+        # the first period named; the same period with its year wins when one is written
+        first = found[0]
+        same = [pm for pm in found if pm.group(0).lower().startswith(first.group(0).lower())]
+        best = max(same, key=lambda pm: len(pm.group(0)))
+        period = best.group(0)
+        period = period[0].lower() + period[1:]
+        period_norm = normalise_period(best, ref_year)
     meeting_date = None
     lede_start = lede[:300]
     if published:

@@ -52,9 +52,10 @@ def _load_rules() -> Rules:
 
 RULES = _load_rules()
 
-_NAME_WORD = r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*"
+_UP = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_NAME_WORD = rf"[{_UP}][^\W\d_]*"
 _NAME = re.compile(rf"^{_NAME_WORD}(?: {_NAME_WORD}){{1,4}}$")
-_CAPS_NAME = re.compile(r"^[A-ZĐÀ-Ỹ]{2,}(?: [A-ZĐÀ-Ỹ]{2,}){1,4}$")
+_CAPS_NAME = re.compile(rf"^[{_UP}]{{2,}}(?: [{_UP}]{{2,}}){{1,4}}$")
 _INITIALS = re.compile(r"^[A-ZĐ]{1,4}(?:\.[A-ZĐ])*\.?$")
 _AFFIL = re.compile(r"^(?P<name>.{3,40}?)\s*(?:,|-|\()\s*(?P<rest>(?:trung tâm|chuyên viên|"
                     r"văn phòng|phòng|ban|đài|báo|ttvh|trung|cộng tác viên|ctv|phóng viên|pv|"

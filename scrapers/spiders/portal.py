@@ -19,6 +19,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
+from aggregator.classify import title_prefilter
 from aggregator.extract.detect import TRAP_URL, detect_family, page_type_from_url
 from aggregator.extract.profiles import load_profiles
 from scrapers.registry import (DEFAULT_SOURCES, Source, SourcesError, load_sources,
@@ -136,7 +137,8 @@ class PortalSpider(scrapy.Spider):
         role = response.meta.get("role")
         depth_unknown = response.meta.get("depth_unknown", 0)
         seen: set[str] = set()
-        for href in response.css("a::attr(href)").getall():
+        for anchor in response.css("a[href]"):
+            href = anchor.attrib.get("href", "")
             url = self._clean_link(response, href)
             if not url or url in seen or not self._on_host(url, src):
                 continue
@@ -146,6 +148,12 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"giaoban/links_skipped_{kind}")
                 continue
             if kind == "article":
+                if src.prefilter and role in ("listing", "start"):
+                    text = " ".join(anchor.css("::text").getall()) or \
+                        anchor.attrib.get("title", "")
+                    if text.strip() and not title_prefilter(text):
+                        self.crawler.stats.inc_value("giaoban/prefilter_skipped")
+                        continue
                 yield self._request(src, url, "article", priority=10)
             elif kind == "listing":
                 if here == "article" and role == "article":
