@@ -40,6 +40,8 @@ _HOLDERS: list[tuple[str, str]] = [
     ("HĐND", r"(?:thuong truc |tt )?(?:hdnd|hoi dong nhan dan)"),
     ("police", r"(?:cong an|ca) "),
     ("Ban Dân vận", r"ban (?:dan van|dv)\b"),
+    ("a Party department", r"ban (?:tuyen giao|to chuc|xay dung dang|kiem tra|noi chinh|"
+                           r"tuyen giao va dan van)\b|uy ban kiem tra"),
     ("Đoàn", r"(?:doan thanh nien|tinh doan|thanh doan|thi doan|huyen doan|doan tn)"),
     ("an association", r"(?:hoi (?:lhpn|lien hiep|phu nu|nong dan|ccb|cuu chien binh)|"
                        r"lien doan lao dong|ldld)"),
@@ -48,13 +50,13 @@ _HOLDERS: list[tuple[str, str]] = [
 _HOLDER_RX = re.compile(r"\b(" + "|".join(f"(?P<h{i}>{rx})" for i, (_, rx) in enumerate(_HOLDERS))
                         + r")")
 _KIND = re.compile(r"\b(giao ban|truc bao)\b")
-_WORKS = re.compile(r"\blam viec (?:voi|cung)\b")
+_WORKS = re.compile(r"\blam viec(?: \w+){0,2} (?:voi|cung)\b")
 _FRONT = re.compile(r"\b(ubmttq|mttq|mat tran|uy ban mat tran)\b")
 _ORGS = re.compile(r"\b(doan the|to chuc chinh tri ?- ?xa hoi|ct ?- ?xh|chinh tri ?- ?xa hoi|"
                    r"hoi doan the|hoi, doan the|cac hoi)\b")
 _DANVAN = re.compile(r"\bkhoi dan van\b|\bkhoi dv\b|\bhe thong dan van\b")
-_PARTNER = re.compile(r"\b(?:giao ban|truc bao|lam viec)\s+(?:dinh ky\s+)?(?:voi|giua|cung|"
-                      r"cua)?\s*(?P<p>[^.;:]{3,140})")
+_PARTNER = re.compile(r"\b(?:giao ban|truc bao|lam viec)\s+(?:dinh ky\s+|thuong ky\s+)?"
+                      r"(?:voi|giua|cung|cua)?\s*(?P<p>[^.;:]{3,140})")
 _OTHER_PARTNERS = re.compile(
     r"^(?:thuong truc |ban thuong vu |btv |tt )?(?:(?:cac )?bi thu|dang uy|ban can su|"
     r"cong ty|doanh nghiep|so |phong |ban (?!dan van)|xa |phuong |thi tran|truong |"
@@ -100,14 +102,28 @@ def relevance(title: str, body: str) -> tuple[float, list[str]]:
             score += weight
             reasons.append(f"{'+' if weight >= 0 else ''}{weight:g} {name}")
 
-    if _LISTING.search(t) or len(re.findall(r"\(\d{1,2}/\d{1,2}/\d{4}\)", body[:2000])) >= 3:
+    if _LISTING.search(t) or len(re.findall(r"\b\d{1,2}/\d{1,2}/\d{4}\b", body[:1500])) >= 4:
         cue("a listing / search / tag page", -5, True)
 
-    kind_t = _KIND.search(t) or _WORKS.search(t)
-    clause = t if kind_t else lede  # a title that omits the meeting: read the lede
-    holder, _ = _holder(clause)
-    if holder is None:
-        holder, _ = _holder(lede)
+    # the holder is the body named before the verb ("Buôn Hồ: Giao ban Mặt trận …" names
+    # none: the Front there is the partner, and the lede says who held it)
+    holder = None
+    for clause in (t, lede):
+        verb = _KIND.search(clause) or _WORKS.search(clause)
+        if verb is None:
+            if clause is t:
+                continue  # a title that omits the meeting: the lede says who held it
+            holder, _ = _holder(clause)
+            break
+        holder, _ = _holder(clause[: verb.start()])
+        if holder is None:
+            # "Giao ban (giữa) Thường trực Thành ủy với Mặt trận …": the holder follows the verb
+            after = clause[verb.end():]
+            cut = re.search(r"\bvoi\b", after)
+            if cut:
+                holder, _ = _holder(after[: cut.start()])
+        if holder is not None:
+            break
     ours = holder in ("standing office", "Party committee")
     cue(f"held by the {holder}" if ours else f"held by {holder}", 3 if ours else -5,
         holder is not None)

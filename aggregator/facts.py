@@ -42,6 +42,9 @@ _CHAIR_PATTERNS = [
     # "Các đồng chí Nguyễn Văn Hải, Phó bí thư thường trực Thị ủy, …; Trần … đã chủ trì"
     re.compile(rf"[Cc]ác đồng chí:?\s+(?P<name>{_NAME})\s*,\s*(?P<title>[^;.]{{3,160}}?)\s*;"
                r"[^.]{0,200}?chủ trì"),
+    # "dưới sự chủ trì của đồng chí Trần Minh Trí, Phó Bí thư Thường trực Thành ủy"
+    re.compile(rf"chủ trì của\s+(?:đồng chí\s+)?(?P<name>{_NAME})\s*(?:,|-)\s*"
+               r"(?P<title>[^;.]{3,160}?)\s*(?:[,;.]|$)"),
     # "Phó Bí thư Thường trực Thị ủy Bùi Văn Lý chủ trì"
     re.compile(rf"(?P<title>(?:Phó\s+)?Bí thư(?:\s+[Tt]hường trực)?\s+(?:Tỉnh|Thành|Thị|Huyện|Quận|Đảng)"
                rf"\s+ủy)\s+(?P<name>{_NAME})\s+(?:đã\s+)?chủ trì"),
@@ -75,6 +78,9 @@ def _proper_name(words: str) -> str | None:
     i = 0
     while i < len(tokens):
         w = tokens[i].strip(",.;:()“”\"")
+        if w and out and w.isdigit() and len(w) <= 2:
+            out.append(w)  # "Quận 8", "Phường 1"
+            break
         if w and w[0].isupper() and w[0].isalpha():
             out.append(w)
             if tokens[i] != w and not tokens[i].endswith("-"):
@@ -149,7 +155,7 @@ def meeting_facts(title: str, body: str, published: date | None) -> dict:
             name = _proper_name(cm.group(2))
             word = _COMMITTEE_WORD[cm.group(1)]
             if name and level in ("tinh", "thanh_pho", "thi_xa", "huyen"):
-                locality = f"{word} {name}"
+                locality = name if name.lower().startswith(word) else f"{word} {name}"
                 if cm.group(1) == "Thành" and any(name.endswith(c) for c in _CENTRAL_CITIES):
                     level = "tinh"
                 break
@@ -162,7 +168,12 @@ def meeting_facts(title: str, body: str, published: date | None) -> dict:
                         locality = f"{lm.group(1).lower()} {name}"
                         break
     chair = chair_title = None
-    for rx in _CHAIR_PATTERNS:
+    unnamed = re.search(r"[Đđ]ồng chí\s+((?:Phó\s+)?Bí thư(?:\s+[Tt]hường trực)?\s+"
+                        r"(?:Tỉnh|Thành|Thị|Huyện|Quận|Đảng)\s+ủy(?:\s+(?:xã|phường))?)\s+"
+                        r"(?:đã\s+)?chủ trì", lede)
+    if unnamed:
+        chair_title = unnamed.group(1)
+    for rx in ([] if unnamed else _CHAIR_PATTERNS):
         cm = rx.search(lede) or rx.search(normalize_text(body[:3000]))
         if cm:
             chair = cm.group("name").strip()

@@ -33,6 +33,25 @@ _SPACES = dict.fromkeys(map(ord, "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u20
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
 _ETH = {0x00D0: "\u0110", 0x00F0: "\u0111"}
 _TABLE = {**_ZERO_WIDTH, **_SPACES, **_DASHES, **_ETH}
+_STRIP_MARKS = dict.fromkeys(range(0x0300, 0x0370), None)  # combining diacritical marks
+
+
+def _fold_table() -> dict[int, object]:
+    """One translation table for search keys: every precomposed Latin letter to its base."""
+    table: dict[int, object] = {**_TABLE, **_STRIP_MARKS, 0x0111: "d", 0x0110: "d",
+                                0x00D0: "d", 0x00F0: "d"}
+    for cp in range(0x00C0, 0x1EFF + 1):
+        ch = chr(cp)
+        if cp in table:
+            continue
+        base = unicodedata.normalize("NFD", ch.lower())
+        stripped = "".join(c for c in base if not unicodedata.combining(c))
+        if stripped != ch and stripped.isascii() and stripped:
+            table[cp] = stripped
+    return table
+
+
+_FOLD = _fold_table()
 
 _VOWELS = set("aăâeêioôơuưy")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -74,9 +93,14 @@ def _fix_word(word: str) -> str:
     return word[:-2] + first + b2
 
 
+# only words ending in o/u + a/e/y (any tone, any case) can need a fix: a cheap pre-filter
+_CANDIDATE = re.compile(r"[^\W\d_]*(?:[oòóỏõọOÒÓỎÕỌ][aàáảãạeèéẻẽẹAÀÁẢÃẠEÈÉẺẼẸ]|"
+                        r"[uùúủũụUÙÚỦŨỤ][yỳýỷỹỵYỲÝỶỸỴ])(?![^\W\d_])")
+
+
 def normalize_tone_marks(text: str) -> str:
     """Move the tone mark of open oa/oe/uy syllables to the first vowel ("uỷ" → "ủy")."""
-    return _WORD.sub(lambda m: _fix_word(m.group(0)), text)
+    return _CANDIDATE.sub(lambda m: _fix_word(m.group(0)), text)
 
 
 def normalize_text(text: str | None) -> str:
@@ -106,6 +130,10 @@ def fold(text: str | None) -> str:
     """Search key: lower case, diacritics removed, đ → d, dash variants → '-'."""
     if not text:
         return ""
-    text = normalize_text(text).lower().replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    # tone placement is irrelevant once marks are stripped: skip that part of normalize_text
+    text = unicodedata.normalize("NFC", text)
+    if " nh" in text or " ng" in text or " ch" in text:
+        text = _SPLIT_SYLLABLE.sub(r"\1", text)
+    if "nbsp;" in text:
+        text = _NBSP_LITERAL.sub(" ", text)
+    return text.lower().translate(_FOLD)

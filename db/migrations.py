@@ -76,3 +76,100 @@ def m001_core(db: Database) -> None:
 
 def migrate(db: Database) -> None:
     migrations.apply(db)
+
+
+@migrations()
+def m002_search_exact_accents(db: Database) -> None:
+    """Accented query words match exactly, unaccented ones every spelling (db/search.py).
+
+    Rebuilds `articles_fts` with `remove_diacritics 0` on the original columns (the folded
+    columns carry the unaccented keys), re-indexes every article, adds a trigger so a deleted
+    article leaves no search row behind, and indexes the facet / join columns Datasette's
+    facets, the `meetings` view and the chart read.
+    """
+    from .search import TOKENIZE, index_columns
+
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5("
+               f"title, body, title_fold, body_fold, tokenize='{TOKENIZE}')")
+    rows = db.execute("SELECT id, title, body FROM articles").fetchall()
+    db.conn.executemany(
+        "INSERT INTO articles_fts (rowid, title, body, title_fold, body_fold) "
+        "VALUES (?, ?, ?, ?, ?)", [(i, *index_columns(t, b)) for i, t, b in rows])
+    db.execute("CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles "
+               "BEGIN DELETE FROM articles_fts WHERE rowid = old.id; END")
+    for columns in (["relevant"], ["province"], ["level"], ["meeting_kind"], ["period_year"]):
+        db["articles"].create_index(columns, if_not_exists=True)
+    db["stories"].create_index(["article_id"], if_not_exists=True)
+
+
+@migrations()
+def m003_dedup(db: Database) -> None:
+    """Near-duplicate stories and revisions (aggregator/dedupe.py).
+
+    `article_minhash` keeps each article's MinHash signature; `minhash_bands` its LSH band
+    keys, indexed, so a new article finds its candidates with one indexed query whatever the
+    archive's size. `article_revisions` keeps every earlier version of an edited article.
+    """
+    db["article_minhash"].create({"article_id": int, "sig": bytes}, pk="article_id")
+    db["minhash_bands"].create({"band_key": int, "article_id": int})
+    db["minhash_bands"].create_index(["band_key"])
+    db["minhash_bands"].create_index(["article_id"])
+    db["article_revisions"].create({
+        "article_id": int, "revision": int, "title": str, "published": str, "author": str,
+        "body": str, "content_hash": str, "first_seen": str, "replaced": str,
+    }, pk=("article_id", "revision"))
+    db["stories"].add_column("reason", str)
+    db["articles"].add_column("story_reason", str)
+    db["articles"].add_column("story_similarity", float)
+    db.execute("""
+        CREATE VIEW story_copies AS
+        SELECT a.story_id, s.title AS story_title, a.id AS article_id, a.source, a.title,
+               a.published, a.url, (a.id = s.article_id) AS representative, a.story_reason,
+               a.story_similarity
+        FROM articles a JOIN stories s ON s.story_id = a.story_id
+    """)
+
+
+@migrations()
+def m004_incremental(db: Database) -> None:
+    """Crawl state for incremental runs, the WARC archive's index, and per-source health."""
+    for column, kind in (("warc_file", str), ("warc_offset", int), ("last_changed", str),
+                         ("not_modified", int)):
+        db["pages"].add_column(column, kind)
+    db["robots_cache"].create({"netloc": str, "body": bytes, "fetched": str}, pk="netloc")
+    db["source_runs"].create({
+        "crawl_run_id": int, "source": str, "requests": int, "pages": int, "articles_new": int,
+        "articles_updated": int, "not_modified": int, "skipped_known": int, "errors": int,
+        "listing_pages": int, "listing_article_links": int, "date_missing": int,
+        "extract_errors": int, "finished": str,
+    }, pk=("crawl_run_id", "source"))
+    db["crawl_runs"].add_column("warc_dir", str)
+    db.execute("""
+        CREATE VIEW source_health AS
+        WITH last_run AS (
+          SELECT source, max(crawl_run_id) AS run FROM source_runs GROUP BY source),
+        latest AS (
+          SELECT r.* FROM source_runs r JOIN last_run l
+            ON l.source = r.source AND l.run = r.crawl_run_id),
+        totals AS (
+          SELECT source, count(*) AS runs, sum(requests) AS requests, sum(errors) AS errors,
+                 sum(pages) AS pages, sum(date_missing) AS date_missing,
+                 sum(extract_errors) AS extract_errors,
+                 max(CASE WHEN pages > 0 THEN finished END) AS last_success,
+                 max(CASE WHEN articles_new > 0 THEN finished END) AS last_new_items,
+                 avg(articles_new) AS items_per_run
+          FROM source_runs GROUP BY source)
+        SELECT s.name AS source, s.host, s.family, s.level, s.province, t.runs,
+               t.last_success, t.last_new_items,
+               CAST(julianday('now') - julianday(coalesce(t.last_new_items,
+                    (SELECT min(started) FROM crawl_runs))) AS INTEGER) AS days_without_new_items,
+               round(t.items_per_run, 2) AS items_per_run,
+               l.listing_pages AS last_listing_pages,
+               l.listing_article_links AS last_listing_article_links,
+               round(1.0 * t.errors / max(t.requests, 1), 3) AS http_error_rate,
+               round(1.0 * t.extract_errors / max(t.pages, 1), 3) AS extraction_failure_rate,
+               round(1.0 * t.date_missing / max(t.pages, 1), 3) AS date_failure_rate
+        FROM sources s LEFT JOIN totals t ON t.source = s.name
+        LEFT JOIN latest l ON l.source = s.name
+    """)

@@ -15,11 +15,14 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from aggregator.dedupe import MIN_NEAR, EventFacts, band_keys, same_story, signature
 from aggregator.normalize import fold, normalize_text
 
 from .migrations import migrate
 
 __all__ = ["Store", "content_hash", "now_iso"]
+
+MAX_CANDIDATES = 200  # LSH candidates checked per article (template-heavy portals collide)
 
 
 def now_iso() -> str:
@@ -27,8 +30,8 @@ def now_iso() -> str:
 
 
 def content_hash(body: str) -> str:
-    """Hash of the normalised body: exact reposts (other dashes, spaces, tone style) collide."""
-    key = " ".join(fold(normalize_text(body)).split())
+    """Hash of the folded body: exact reposts (other dashes, spaces, tone style) collide."""
+    key = " ".join(fold(body).split())
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
@@ -89,18 +92,88 @@ class Store:
                   article_id: int | None = None, content_type: str | None = None,
                   encoding: str | None = None, error: str | None = None,
                   etag: str | None = None, last_modified: str | None = None,
-                  body_hash: str | None = None) -> None:
+                  body_hash: str | None = None, warc_file: str | None = None,
+                  warc_offset: int | None = None) -> None:
+        """Record what a URL was on this fetch (the crawl state incremental runs read)."""
         now = now_iso()
         with self.db.atomic():
-            existing = self.db.execute("SELECT first_seen FROM pages WHERE url = ?",
-                                       [url]).fetchone()
-            self.db["pages"].upsert({
-                "url": url, "source": source, "status": status, "page_type": page_type,
-                "article_id": article_id, "content_type": content_type, "encoding": encoding,
-                "error": error, "etag": etag, "last_modified": last_modified,
-                "content_hash": body_hash, "first_seen": existing[0] if existing else now,
-                "last_seen": now, "crawl_run_id": run_id,
-            }, pk="url")
+            existing = self.db.execute(
+                "SELECT first_seen, content_hash, last_changed, article_id FROM pages "
+                "WHERE url = ?", [url]).fetchone()
+            changed = existing is None or (body_hash is not None and existing[1] != body_hash)
+            self.db.execute(
+                "INSERT OR REPLACE INTO pages (url, source, status, page_type, article_id, "
+                "content_type, encoding, error, etag, last_modified, content_hash, first_seen, "
+                "last_seen, crawl_run_id, warc_file, warc_offset, last_changed, not_modified) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                [url, source, status, page_type,
+                 article_id if article_id is not None else (existing[3] if existing else None),
+                 content_type, encoding, error, etag, last_modified,
+                 body_hash if body_hash is not None else (existing[1] if existing else None),
+                 existing[0] if existing else now, now, run_id, warc_file, warc_offset,
+                 now if changed else existing[2]])
+
+    def page_not_modified(self, url: str, run_id: int | None = None) -> None:
+        """A 304: the page (and its article) was seen again, unchanged."""
+        now = now_iso()
+        with self.db.atomic():
+            self.db.execute("UPDATE pages SET last_seen = ?, crawl_run_id = ?, "
+                            "not_modified = coalesce(not_modified, 0) + 1 WHERE url = ?",
+                            [now, run_id, url])
+            self.db.execute("UPDATE articles SET last_seen = ? WHERE id = (SELECT article_id "
+                            "FROM pages WHERE url = ?)", [now, url])
+
+    def crawl_state(self, sources: list[str] | None = None) -> dict[str, tuple]:
+        """url → (page_type, etag, last_modified, last_seen, article first_seen, published)."""
+        sql = ("SELECT p.url, p.page_type, p.etag, p.last_modified, p.last_seen, a.first_seen, "
+               "a.published FROM pages p LEFT JOIN articles a ON a.id = p.article_id")
+        params: list = []
+        if sources:
+            sql += f" WHERE p.source IN ({','.join('?' * len(sources))})"
+            params = list(sources)
+        return {r[0]: tuple(r[1:]) for r in self.db.execute(sql, params)}
+
+    def cached_robots(self, netloc: str, max_age_hours: float = 24.0) -> bytes | None:
+        row = self.db.execute(
+            "SELECT body FROM robots_cache WHERE netloc = ? AND "
+            "julianday('now') - julianday(fetched) < ? / 24.0", [netloc, max_age_hours]
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_robots(self, netloc: str, body: bytes) -> None:
+        with self.db.atomic():
+            self.db.execute("INSERT OR REPLACE INTO robots_cache (netloc, body, fetched) "
+                            "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                            [netloc, body])
+
+    def save_source_runs(self, run_id: int, per_source: dict[str, dict]) -> None:
+        with self.db.atomic():
+            for source, c in per_source.items():
+                self.db["source_runs"].upsert({"crawl_run_id": run_id, "source": source,
+                                               "finished": now_iso(), **c},
+                                              pk=("crawl_run_id", "source"))
+
+    def health(self, max_days: int = 30) -> list[dict]:
+        """Per-source health with a verdict: 'broken' when the last run's listings matched no
+        article link, when nothing was fetched, or when no new item came for `max_days`."""
+        rows = [dict(r) for r in self.db.query("SELECT * FROM source_health ORDER BY source")]
+        for r in rows:
+            reasons = []
+            if r["runs"] is None:
+                reasons.append("never crawled")
+            else:
+                if r["last_listing_pages"] and not r["last_listing_article_links"]:
+                    reasons.append("listing pages matched 0 article links")
+                if r["last_success"] is None:
+                    reasons.append("no page fetched")
+                if (r["days_without_new_items"] or 0) > max_days:
+                    reasons.append(f"no new items for {r['days_without_new_items']} days")
+                if (r["http_error_rate"] or 0) > 0.5:
+                    reasons.append(f"HTTP error rate {r['http_error_rate']:.0%}")
+            r["status"] = "broken" if reasons and r["runs"] is not None else (
+                "new" if r["runs"] is None else "ok")
+            r["reasons"] = "; ".join(reasons)
+        return rows
 
     # -- articles ------------------------------------------------------------
     def save_article(self, article: dict, *, source: str, run_id: int | None = None,
@@ -138,6 +211,8 @@ class Store:
             "published_raw": article.get("published_raw"), "encoding": article.get("encoding"),
             "fetched_url": article.get("url"), "last_seen": now, "crawl_run_id": run_id,
         }
+        canonical_kind = "canonical"
+        sig = signature(f"{article.get('title') or ''}\n{article.get('body') or ''}")
         with self.db.atomic():
             found = self.db.execute(
                 "SELECT id, content_hash, revision, title, published FROM articles WHERE url = ?",
@@ -151,26 +226,37 @@ class Store:
                         "SELECT id, content_hash, revision, title, published FROM articles "
                         "WHERE id = ?", [alias[0]]).fetchone()
             if found is None:
+                # the same text on the same portal under another URL (print view, tracking
+                # noise, a host alias): one article, one more URL variant
+                found = self.db.execute(
+                    "SELECT id, content_hash, revision, title, published FROM articles "
+                    "WHERE source = ? AND content_hash = ? ORDER BY id LIMIT 1",
+                    [source, chash]).fetchone()
+                if found is not None:
+                    canonical_kind = "variant"
+            if found is None:
                 row.update({"first_seen": now, "updated": now, "revision": 1})
-                self.db["articles"].insert(row)
-                article_id = self.db.execute("SELECT id FROM articles WHERE url = ?",
-                                             [canonical]).fetchone()[0]
+                article_id = self._insert("articles", row)
                 action = "new"
             else:
                 article_id, old_hash, revision = found[0], found[1], found[2] or 1
                 if old_hash == chash:
-                    self.db["articles"].update(article_id, {"last_seen": now,
-                                                           "crawl_run_id": run_id})
+                    self._update("articles", article_id, {"last_seen": now,
+                                                         "crawl_run_id": run_id})
                     action = "unchanged"
                 else:
+                    self._keep_revision(article_id, now)
                     row.pop("url")
                     row.update({"updated": now, "revision": revision + 1})
-                    self.db["articles"].update(article_id, row)
+                    self._update("articles", article_id, row)
                     action = "updated"
             if action != "unchanged":
                 self._index(article_id, row.get("title") or "", row.get("body") or "")
-                self._assign_story(article_id, chash)
-            for variant, kind in ((canonical, "canonical"), (article.get("url"), "fetched")):
+                self._store_signature(article_id, sig)
+                self._assign_story(article_id, chash, sig, keep=(action == "updated"))
+            variants = [(canonical, canonical_kind), (article.get("url"), "fetched")]
+            variants += [(u, "print") for u in article.get("alternate_urls") or []]
+            for variant, kind in variants:
                 if not variant:
                     continue
                 self.db.execute(
@@ -181,40 +267,205 @@ class Store:
         return article_id, action
 
     def _index(self, article_id: int, title: str, body: str) -> None:
+        """Replace the article's search row (same transaction); keys built by db/search.py."""
+        from .search import index_columns
+
         self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
         self.db.execute(
             "INSERT INTO articles_fts (rowid, title, body, title_fold, body_fold) "
-            "VALUES (?, ?, ?, ?, ?)", [article_id, title, body, fold(title), fold(body)])
+            "VALUES (?, ?, ?, ?, ?)", [article_id, *index_columns(title, body)])
 
-    def _assign_story(self, article_id: int, chash: str) -> None:
-        """Exact duplicates (same normalised body) share a story; the earliest is representative."""
+    def _insert(self, table: str, row: dict) -> int:
+        """Plain INSERT (the hot path: sqlite-utils re-reads the schema on every call)."""
+        cols = ", ".join(f"[{c}]" for c in row)
+        cur = self.db.execute(f"INSERT INTO [{table}] ({cols}) VALUES "
+                              f"({', '.join('?' * len(row))})", list(row.values()))
+        return cur.lastrowid
+
+    def _update(self, table: str, pk: int, values: dict) -> None:
+        key = {"articles": "id", "stories": "story_id"}[table]
+        sets = ", ".join(f"[{c}] = ?" for c in values)
+        self.db.execute(f"UPDATE [{table}] SET {sets} WHERE [{key}] = ?", [*values.values(), pk])
+
+    def _keep_revision(self, article_id: int, now: str) -> None:
+        """Before an edit overwrites an article, keep the version it replaces."""
+        old = self.db.execute(
+            "SELECT revision, title, published, author, body, content_hash, coalesce(updated, "
+            "first_seen) FROM articles WHERE id = ?", [article_id]).fetchone()
+        self.db["article_revisions"].insert({
+            "article_id": article_id, "revision": old[0] or 1, "title": old[1],
+            "published": old[2], "author": old[3], "body": old[4], "content_hash": old[5],
+            "first_seen": old[6], "replaced": now}, replace=True)
+
+    def _store_signature(self, article_id: int, sig) -> None:
+        self.db.execute("DELETE FROM minhash_bands WHERE article_id = ?", [article_id])
+        self.db.execute("INSERT OR REPLACE INTO article_minhash (article_id, sig) VALUES (?, ?)",
+                        [article_id, sig.tobytes()])
+        self.db.conn.executemany("INSERT INTO minhash_bands (band_key, article_id) VALUES (?, ?)",
+                                 [(k, article_id) for k in band_keys(sig)])
+
+    def _facts(self, article_id: int) -> EventFacts:
+        r = self.db.execute(
+            "SELECT relevant, meeting_date, period_year, period_quarter, period_half, "
+            "period_month, locality, level, published FROM articles WHERE id = ?",
+            [article_id]).fetchone()
+        return EventFacts(bool(r[0]), *r[1:])
+
+    def match_story(self, article_id: int, chash: str, sig) -> tuple[int | None, str, float]:
+        """The story this article belongs to: (story_id or None, why, similarity)."""
         twin = self.db.execute(
             "SELECT story_id FROM articles WHERE content_hash = ? AND id != ? "
             "AND story_id IS NOT NULL ORDER BY id LIMIT 1", [chash, article_id]).fetchone()
+        if twin:
+            return twin[0], "same normalised text", 1.0
+        keys = band_keys(sig)
+        marks = ",".join("?" * len(keys))
+        candidates = self.db.execute(
+            f"SELECT m.sig, a.story_id, a.relevant, a.meeting_date, a.period_year, "
+            f"a.period_quarter, a.period_half, a.period_month, a.locality, a.level, a.published "
+            f"FROM (SELECT DISTINCT article_id FROM minhash_bands WHERE band_key IN ({marks}) "
+            f"AND article_id != ? LIMIT {MAX_CANDIDATES}) c "
+            f"JOIN article_minhash m ON m.article_id = c.article_id "
+            f"JOIN articles a ON a.id = c.article_id WHERE a.story_id IS NOT NULL",
+            [*keys, article_id]).fetchall()
+        if not candidates:
+            return None, "no near-duplicate", 0.0
+        import numpy as np
+
+        sims = (np.frombuffer(b"".join(c[0] for c in candidates), dtype=np.uint32)
+                .reshape(len(candidates), -1) == sig).mean(axis=1)
+        order = np.argsort(-sims)
+        if sims[order[0]] < MIN_NEAR:
+            return None, "no near-duplicate", float(sims[order[0]])
+        mine = self._facts(article_id)
+        rejected = None
+        for k in order:
+            sim = float(sims[k])
+            if sim < MIN_NEAR:
+                break
+            c = candidates[k]
+            ok, why = same_story(sim, mine, EventFacts(bool(c[2]), *c[3:]))
+            if ok:
+                return c[1], why, sim
+            rejected = rejected or (f"near-duplicate rejected: {why}", sim)
+        return None, rejected[0], rejected[1]
+
+    def _assign_story(self, article_id: int, chash: str, sig, keep: bool = False) -> None:
+        """Join the story of an exact or near duplicate (event guard), else start a story.
+
+        Story ids are permanent (feeds use them as GUIDs): an article that already has a story
+        keeps it when its text is edited, and stories are never renumbered or merged.
+        """
         current = self.db.execute("SELECT story_id FROM articles WHERE id = ?",
                                   [article_id]).fetchone()[0]
-        story_id = twin[0] if twin else (current or None)
+        if keep and current is not None:
+            self.refresh_story(current)
+            return
+        story_id, why, sim = self.match_story(article_id, chash, sig)
         if story_id is None:
-            self.db["stories"].insert({"article_id": article_id, "n_articles": 1})
-            story_id = self.db.execute("SELECT max(story_id) FROM stories").fetchone()[0]
-        self.db["articles"].update(article_id, {"story_id": story_id})
+            story_id = self._insert("stories", {"article_id": article_id, "n_articles": 1})
+        self._update("articles", article_id, {"story_id": story_id, "story_reason": why,
+                                              "story_similarity": round(sim, 3)})
         if current and current != story_id:
             self.refresh_story(current)
         self.refresh_story(story_id)
 
     def refresh_story(self, story_id: int) -> None:
+        """Counts, and the representative: the earliest-published complete copy."""
         rows = self.db.execute(
             "SELECT id, published, title, relevant, source, length(body) FROM articles "
             "WHERE story_id = ? ORDER BY coalesce(published, '9999'), id", [story_id]).fetchall()
         if not rows:
             self.db.execute("DELETE FROM stories WHERE story_id = ?", [story_id])
             return
-        rep = rows[0]
-        self.db["stories"].upsert({
-            "story_id": story_id, "article_id": rep[0], "n_articles": len(rows),
-            "n_sources": len({r[4] for r in rows}), "first_published": rep[1],
-            "title": rep[2], "relevant": max(r[3] or 0 for r in rows),
-        }, pk="story_id")
+        longest = max(r[5] or 0 for r in rows)
+        complete = [r for r in rows if (r[5] or 0) >= 0.8 * longest]
+        rep = complete[0]
+        self.db.execute(
+            "UPDATE stories SET article_id = ?, n_articles = ?, n_sources = ?, "
+            "first_published = ?, title = ?, relevant = ? WHERE story_id = ?",
+            [rep[0], len(rows), len({r[4] for r in rows}), rows[0][1], rep[2],
+             max(r[3] or 0 for r in rows), story_id])
+
+    def batch(self):
+        """One transaction around many writes (imports, reprocess): each save_article inside
+        becomes a savepoint, so a failing article still rolls back alone."""
+        return self.db.atomic()
+
+    def rebuild_stories(self, workers: int = 2, batch: int = 20000, progress=None) -> dict:
+        """Recompute signatures, bands and stories for the whole archive (an admin job).
+
+        Articles are visited in publication order so the earliest copy founds each story.
+        Signatures are computed in `workers` processes; every other step is SQL. Story ids are
+        renumbered: run it on a fresh import, not under published feeds.
+        """
+        import multiprocessing
+
+        import numpy as np
+
+        from aggregator.dedupe import signatures
+
+        db = self.db
+        with db.atomic():
+            for table in ("minhash_bands", "article_minhash", "stories"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute("UPDATE articles SET story_id = NULL, story_reason = NULL, "
+                       "story_similarity = NULL")
+        ids = [r[0] for r in db.execute(
+            "SELECT id FROM articles ORDER BY coalesce(published, '9999'), id")]
+        counts = {"articles": len(ids), "stories": 0, "exact": 0, "near": 0, "rejected": 0}
+        # fork: the workers share the loaded modules; batches of 1 000 keep shipping cheap
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for start in range(0, len(ids), batch):
+                chunk = ids[start:start + batch]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(f"SELECT id, coalesce(title, '') || char(10) || "
+                                  f"coalesce(body, '') FROM articles WHERE id IN ({marks})",
+                                  chunk).fetchall()
+                texts = dict(rows)
+                parts = [[texts[i] for i in chunk[k:k + 1000]] for k in range(0, len(chunk), 1000)]
+                sigs = [np.frombuffer(b, dtype=np.uint32) for part in pool.imap(signatures, parts)
+                        for b in part]
+                with db.atomic():
+                    db.conn.executemany(
+                        "INSERT INTO article_minhash (article_id, sig) VALUES (?, ?)",
+                        [(i, s.tobytes()) for i, s in zip(chunk, sigs)])
+                    db.conn.executemany(
+                        "INSERT INTO minhash_bands (band_key, article_id) VALUES (?, ?)",
+                        [(k, i) for i, s in zip(chunk, sigs) for k in band_keys(s)])
+                    for article_id, sig in zip(chunk, sigs):
+                        chash = db.execute("SELECT content_hash FROM articles WHERE id = ?",
+                                           [article_id]).fetchone()[0]
+                        story_id, why, sim = self.match_story(article_id, chash, sig)
+                        if story_id is None:
+                            db.execute("INSERT INTO stories (article_id, n_articles) "
+                                       "VALUES (?, 1)", [article_id])
+                            story_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                            counts["stories"] += 1
+                            counts["rejected"] += "rejected" in why
+                        else:
+                            counts["exact" if sim == 1.0 and why.startswith("same") else
+                                   "near"] += 1
+                        db.execute("UPDATE articles SET story_id = ?, story_reason = ?, "
+                                   "story_similarity = ? WHERE id = ?",
+                                   [story_id, why, round(sim, 3), article_id])
+                if progress:
+                    progress(min(start + batch, len(ids)), len(ids))
+        with db.atomic():
+            db.execute("""
+                UPDATE stories SET
+                  n_articles = (SELECT count(*) FROM articles a WHERE a.story_id = stories.story_id),
+                  n_sources = (SELECT count(DISTINCT source) FROM articles a
+                               WHERE a.story_id = stories.story_id),
+                  first_published = (SELECT min(published) FROM articles a
+                                     WHERE a.story_id = stories.story_id),
+                  title = (SELECT title FROM articles a WHERE a.id = stories.article_id),
+                  relevant = (SELECT max(relevant) FROM articles a
+                              WHERE a.story_id = stories.story_id)""")
+            for (story_id,) in db.execute("SELECT story_id FROM stories WHERE n_articles > 1"
+                                          ).fetchall():
+                self.refresh_story(story_id)
+        return counts
 
     def close(self) -> None:
         self.db.close()

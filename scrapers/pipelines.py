@@ -23,6 +23,7 @@ class StorePipeline:
         self.store: Store | None = None
         self.run_id: int | None = None
         self.counts = {"pages": 0, "articles_new": 0, "articles_updated": 0, "errors": 0}
+        self.per_source: dict[str, dict] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -45,12 +46,21 @@ class StorePipeline:
                                       registry=str(getattr(spider, "sources_path", "") or ""))
             self._registered = True
 
+    def _src(self, source: str | None) -> dict:
+        return self.per_source.setdefault(source or "", {
+            "pages": 0, "articles_new": 0, "articles_updated": 0, "errors": 0,
+            "date_missing": 0, "extract_errors": 0})
+
     def process_item(self, item, spider=None):
         self._sources_registered()
         kind = item.get("kind")
         stats = self.crawler.stats
+        if kind == "not_modified":
+            self.store.page_not_modified(item["url"], self.run_id)
+            return item
         if kind in ("error", "skipped"):
             self.counts["errors"] += kind == "error"
+            self._src(item.get("source"))["errors"] += kind == "error"
             self.store.save_page(item["url"], source=item.get("source"),
                                  status=item.get("status"), page_type=kind,
                                  run_id=self.run_id, error=item.get("reason"))
@@ -58,6 +68,8 @@ class StorePipeline:
         self.counts["pages"] += 1
         body = item["body"]
         source = item["source"]
+        per = self._src(source)
+        per["pages"] += 1
         src = self.spider.sources.get(source)
         try:
             family = self.spider.families.get(source) if hasattr(self.spider, "families") \
@@ -68,6 +80,7 @@ class StorePipeline:
             logger.exception("giaoban: extraction failed on %s", item["url"])
             stats.inc_value("giaoban/extract_errors")
             self.counts["errors"] += 1
+            per["extract_errors"] += 1
             self.store.save_page(item["url"], source=source, status=item.get("status"),
                                  page_type="error", run_id=self.run_id,
                                  error=f"extraction failed: {exc.__class__.__name__}: {exc}")
@@ -80,6 +93,7 @@ class StorePipeline:
         if page_type == "article":
             if article.get("published") is None:
                 stats.inc_value("giaoban/date_missing")
+                per["date_missing"] += 1
             source_info = {"province": src.province if src else None,
                            "locality": src.locality if src else None}
             article_id, action = self.store.save_article(
@@ -87,8 +101,10 @@ class StorePipeline:
             stats.inc_value(f"giaoban/articles_{action}")
             if action == "new":
                 self.counts["articles_new"] += 1
+                per["articles_new"] += 1
             elif action == "updated":
                 self.counts["articles_updated"] += 1
+                per["articles_updated"] += 1
             for variant in item.get("redirect_urls") or []:
                 self.store.db.execute(
                     "INSERT OR IGNORE INTO article_urls (url, article_id, kind, first_seen, "
@@ -99,7 +115,9 @@ class StorePipeline:
             run_id=self.run_id, article_id=article_id, content_type=item.get("content_type"),
             encoding=article.get("encoding"), error=article.get("error"),
             etag=item.get("etag"), last_modified=item.get("last_modified"),
-            body_hash=hashlib.sha256(body).hexdigest()[:32])
+            body_hash=hashlib.sha256(body).hexdigest()[:32],
+            warc_file=(item.get("warc") or {}).get("file"),
+            warc_offset=(item.get("warc") or {}).get("offset"))
         return {"kind": "page", "url": item["url"], "page_type": page_type,
                 "article_id": article_id, "title": article.get("title")}
 
@@ -107,6 +125,27 @@ class StorePipeline:
         if self.store is None:
             return
         stats = self.crawler.stats.get_stats()
+        # robots.txt bodies fetched this run: cached for the next runs (24 h)
+        for mw in getattr(self.crawler.engine.downloader.middleware, "middlewares", []):
+            for netloc, robots in getattr(mw, "fetched", {}).items():
+                self.store.save_robots(netloc, robots)
+        sources = getattr(self.crawler.spider, "sources", {}) or {}
+        per_source = {}
+        for name in sources:
+            prefix = f"giaoban/source/{name}/"
+            counters = {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
+            mine = self.per_source.get(name, self._src(name))
+            per_source[name] = {
+                "requests": counters.get("requests", 0), "pages": mine["pages"],
+                "articles_new": mine["articles_new"],
+                "articles_updated": mine["articles_updated"],
+                "not_modified": counters.get("not_modified", 0),
+                "skipped_known": counters.get("skipped_known", 0), "errors": mine["errors"],
+                "listing_pages": counters.get("listing_pages", 0),
+                "listing_article_links": counters.get("listing_article_links", 0),
+                "date_missing": mine["date_missing"], "extract_errors": mine["extract_errors"]}
+        if self.run_id is not None and per_source:
+            self.store.save_source_runs(self.run_id, per_source)
         status = "finished" if stats.get("finish_reason", "finished") == "finished" else \
             str(stats.get("finish_reason"))
         self.counts["errors"] = int(stats.get("giaoban/fetch_errors", 0)) + \

@@ -33,6 +33,13 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 DNS_TIMEOUT = 20
 
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapers.middlewares.CachedRobotsTxtMiddleware": 100,
+    # first to see every response as received (before redirects, retries, decompression)
+    "scrapers.middlewares.WarcWriterMiddleware": 950,
+}
+
 ITEM_PIPELINES = {
     "scrapers.pipelines.StorePipeline": 300,
 }
@@ -40,6 +47,13 @@ ITEM_PIPELINES = {
 # giaoban's own settings
 GIAOBAN_DB = "data/giaoban.db"
 GIAOBAN_SOURCES = None  # default: scrapers/sources/registry.yaml
+GIAOBAN_WARC = True              # archive every response into WARC files
+GIAOBAN_WARC_DIR = None          # default: <db folder>/warc/run-<id>/
+GIAOBAN_ROBOTS_CACHE_HOURS = 24  # RFC 9309 allows up to 24 h
+GIAOBAN_REVISIT_DAYS = 14        # articles first seen this recently are revisited for edits …
+GIAOBAN_REVISIT_AFTER_HOURS = 6  # … at most this often (conditional GET)
+GIAOBAN_KNOWN_STOP = 10          # stop paginating after K consecutive known items
+GIAOBAN_SINCE = None             # stop paginating at listing items older than this date
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -17,11 +17,16 @@ __all__ = ["Block", "Image", "element_blocks", "BLOCK_TAGS"]
 
 BLOCK_TAGS = {
     "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "section",
-    "article", "figure", "figcaption", "table", "tr", "td", "th", "tbody", "thead", "dl", "dt",
+    "article", "figure", "figcaption", "table", "tr", "tbody", "thead", "dl", "dt",
     "dd", "pre", "address", "header", "footer", "aside", "main", "center", "hr", "caption",
     # trafilatura's output tree (the generic path)
-    "head", "list", "item", "quote", "row", "cell", "doc", "body",
+    "head", "list", "item", "quote", "row", "doc", "body",
 }
+# Table cells are not paragraphs of their own: a row of plain cells reads as one line,
+# "Pos | Player | Plays" (portal-families.md §17 sees tables flattened this way); a cell that
+# holds paragraphs still splits at them.
+CELL_TAGS = {"td", "th", "cell"}
+_CELL_SEP = " | "
 _SENTENCE_END = re.compile(r"[.!?…:\"”)]\s*$")
 _STARTS_NEW = re.compile(r"^[\"“(\-•*+\d]|^[A-ZĐÀ-ỸÁẢÃẠÂẦẤẨẪẬĂẰẮẲẴẶÉÈẺẼẸÊỀẾỂỄỆÍÌỈĨỊÓÒỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÚÙỦŨỤƯỪỨỬỮỰÝỲỶỸỴ]")
 _CAPTION_CLASS = re.compile(r"caption|desc|chuthich|chu-thich|note|image_?desc|img-?desc|photo-?note|legend",
@@ -81,6 +86,7 @@ class _Walker:
         self.link_chars = 0
         self.flags: list[dict] = []
         self.pending_brs = 0
+        self.pending_sep = False
 
     # -- text accumulation -------------------------------------------------
     def add_text(self, text: str | None, in_link: bool = False) -> None:
@@ -93,6 +99,11 @@ class _Walker:
             return
         if self.pending_brs:
             self._apply_brs()
+        if self.pending_sep:
+            self.pending_sep = False
+            if self.lines[-1].strip():
+                self.lines[-1] = self.lines[-1].rstrip() + _CELL_SEP
+                text = text.lstrip()
         self.lines[-1] += text
         if in_link:
             self.link_chars += len(text.strip())
@@ -111,6 +122,7 @@ class _Walker:
 
     def flush(self, ctx: dict | None = None) -> None:
         self.pending_brs = 0
+        self.pending_sep = False
         lines = [ln.strip() for ln in self.lines if ln.strip()]
         self.lines = [""]
         link_chars, self.link_chars = self.link_chars, 0
@@ -141,7 +153,7 @@ class _Walker:
     def walk(self, el, ctx: dict, in_link: bool = False) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         tag = tag.lower().split("}")[-1]
-        if tag == "br":
+        if tag in ("br", "lb"):  # lb: a line break in trafilatura's output tree
             self.br()
             self.add_text(el.tail, in_link)
             return
@@ -150,6 +162,10 @@ class _Walker:
             self.add_text(el.tail, in_link)
             return
         is_block = tag in BLOCK_TAGS
+        cls = (el.get("class") or "") + " " + (el.get("id") or "") if tag else ""
+        if not is_block and tag and _CAPTION_CLASS.search(cls) and self.blocks \
+                and self.blocks[-1].image is not None and not "".join(self.lines).strip():
+            is_block = True  # an inline caption right under its image (K2's span.itemImageCaption)
         new_ctx = ctx
         if is_block:
             self.flush()
@@ -159,11 +175,12 @@ class _Walker:
                 new_ctx["centered"] = True
             if _is_right(el):
                 new_ctx["right"] = True
-            cls = (el.get("class") or "") + " " + (el.get("id") or "")
             if tag == "figcaption" or tag == "caption" or _CAPTION_CLASS.search(cls):
                 new_ctx["caption"] = True
             new_ctx["all_italic"] = _all_italic(el)
             self.flags.append(new_ctx)
+        if tag in CELL_TAGS and self.lines[-1].strip() and not self.pending_brs:
+            self.pending_sep = True  # written when the next cell has text
         link = in_link or tag == "a"
         if tag:  # comments and processing instructions have no text of their own
             self.add_text(el.text, link)

@@ -59,7 +59,8 @@ _CAPS_NAME = re.compile(rf"^[{_UP}]{{2,}}(?: [{_UP}]{{2,}}){{1,4}}$")
 _INITIALS = re.compile(r"^[A-ZĐ]{1,4}(?:\.[A-ZĐ])*\.?$")
 _AFFIL = re.compile(r"^(?P<name>.{3,40}?)\s*(?:,|-|\()\s*(?P<rest>(?:trung tâm|chuyên viên|"
                     r"văn phòng|phòng|ban|đài|báo|ttvh|trung|cộng tác viên|ctv|phóng viên|pv|"
-                    r"thị|huyện|xã|phường|ubnd|ub mttq|hội|đoàn|bí thư|cán bộ).{0,80})$",
+                    r"thị|huyện|xã|phường|ubnd|ub mttq|hội|đoàn|bí thư|cán bộ|học viện|viện|trường|"
+                    r"tạp chí|sở|ủy ban|mặt trận|công an|tỉnh|thành|quận).{0,80})$",
                     re.IGNORECASE)
 _SIGNOFF = re.compile(r"^(?:\./\.|\.\.\./\.|-\s*hết\s*-)$", re.IGNORECASE)
 _MAX_CAPTION = 220

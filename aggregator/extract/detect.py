@@ -49,7 +49,10 @@ def detect_family(html: str, url: str, root, profiles: dict[str, Profile]) -> tu
             if generator and rx.search(generator):
                 score += 3
                 reasons.append(f"generator:{generator}")
-        if score > best_score:
+        # a child profile (a vendor product built on its parent's CMS) wins a tie with its
+        # parent: it carries every parent cue plus its own
+        if score > best_score or (score == best_score and score and best is not None
+                                  and p.parent == best):
             best, best_score, best_reasons = family, score, reasons
     if best_score < 2:
         return None, []

@@ -9,6 +9,7 @@ for pages that are not articles, so callers can log why a page was not stored.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
@@ -24,7 +25,7 @@ from ..normalize import normalize_text
 from .blocks import Block, Image, element_blocks
 from .cleanup import RULES, clean_blocks, split_byline
 from .detect import detect_family, page_type_from_url
-from .generic import generic_content
+from .generic import generic_content, refine_content
 from .profiles import Profile, load_profiles
 
 __all__ = ["extract_article", "MAX_BODY_BYTES"]
@@ -74,9 +75,66 @@ def _text(el) -> str:
     return normalize_text(" ".join(el.itertext()))
 
 
+_SEL_TOKEN = re.compile(r"([.#])((?:[\w-]|\\.)+)")
+_last_index: tuple = (None, frozenset(), frozenset())  # (root, classes, ids), replaced whole
+
+
+def _page_index(root) -> tuple[frozenset, frozenset]:
+    """Every class and id on the page (one pass), cached for the page being extracted."""
+    global _last_index
+    entry = _last_index  # one read: another thread may replace the global meanwhile
+    if entry[0] is not root:
+        classes, ids = set(), set()
+        for el in root.iter():
+            if isinstance(el.tag, str):
+                c = el.get("class")
+                if c:
+                    classes.update(c.split())
+                i = el.get("id")
+                if i:
+                    ids.add(i)
+        entry = (root, frozenset(classes), frozenset(ids))
+        _last_index = entry
+    return entry[1], entry[2]
+
+
+def _forget_page() -> None:
+    """Drop the cached index so the finished page's tree is not kept alive."""
+    global _last_index
+    _last_index = (None, frozenset(), frozenset())
+
+
+@lru_cache(maxsize=1024)
+def _needs(selector: str) -> tuple[tuple[frozenset, frozenset], ...] | None:
+    """Per comma group, the classes and ids it requires; None when a group requires none."""
+    if selector.startswith("xpath:") or ":" in selector:  # pseudo-classes (:not) negate
+        return None
+    groups = []
+    for group in selector.split(","):
+        found = _SEL_TOKEN.findall(group.split("[")[0] if "[" in group else group)
+        classes = frozenset(v for k, v in found if k == ".")
+        ids = frozenset(v for k, v in found if k == "#")
+        if not classes and not ids:
+            return None
+        groups.append((classes, ids))
+    return tuple(groups)
+
+
+def _may_match(root, selector: str) -> bool:
+    """False when no element of the page can match: CSS over a big tree is the slow part of
+    extraction, and most shared selectors name classes the page does not have."""
+    needs = _needs(selector)
+    if needs is None:
+        return True
+    classes, ids = _page_index(root)
+    return any(c <= classes and i <= ids for c, i in needs)
+
+
 def _first(root, selectors, allow_images: bool = False) -> tuple:
     from .profiles import _compile_css
     for sel in selectors:
+        if not _may_match(root, sel):
+            continue
         for el in _compile_css(sel)(root):
             if _text(el) or (allow_images and el.find(".//img") is not None):
                 return el, sel
@@ -89,26 +147,39 @@ def _meta(root, names: tuple[str, ...]) -> list[tuple[str, str]]:
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
         if key in names and el.get("content"):
             out.append((key, el.get("content")))
-    for el in root.iter("time"):
-        if el.get("itemprop", "").lower() == "datepublished" and el.get("datetime"):
-            out.append(("time[itemprop=datePublished]", el.get("datetime")))
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.get("itemprop", "").lower() == "datepublished":
-            v = el.get("content") or el.get("datetime")
-            if v:
-                out.append(("itemprop=datePublished", v))
-    for script in root.iter("script"):
-        if (script.get("type") or "").lower() == "application/ld+json" and script.text:
-            try:
-                data = json.loads(script.text)
-            except ValueError:
-                continue
-            for item in data if isinstance(data, list) else [data]:
-                if isinstance(item, dict) and item.get("datePublished"):
-                    out.append(("ld+json", str(item["datePublished"])))
+    if "datepublished" in names:  # schema.org markup: asked for only when looking for a date
+        for el in root.iter("time"):
+            if el.get("itemprop", "").lower() == "datepublished" and el.get("datetime"):
+                out.append(("time[itemprop=datePublished]", el.get("datetime")))
+        for el in root.iter():
+            if isinstance(el.tag, str) and el.get("itemprop", "").lower() == "datepublished":
+                v = el.get("content") or el.get("datetime")
+                if v:
+                    out.append(("itemprop=datePublished", v))
+        for script in root.iter("script"):
+            if (script.get("type") or "").lower() == "application/ld+json" and script.text:
+                try:
+                    data = json.loads(script.text)
+                except ValueError:
+                    continue
+                for item in data if isinstance(data, list) else [data]:
+                    if isinstance(item, dict) and item.get("datePublished"):
+                        out.append(("ld+json", str(item["datePublished"])))
     order = {n: i for i, n in enumerate(names)}
     out.sort(key=lambda kv: order.get(kv[0], -1))
-    return out
+    return [(k, _fix_meta_date(v) if k in _META_DATE_NAMES else v) for k, v in out]
+
+
+# NukeViet writes article:published_time with PHP's date('Y-m-dTH:i:s'), where `T` is the zone
+# abbreviation: "2022-07-25+0709:15:00" means 09:15 on 25/07/2022 in +07.
+_PHP_T_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})([+-]\d{2})(\d{2}:\d{2}(?::\d{2})?)$")
+
+
+def _fix_meta_date(value: str) -> str:
+    m = _PHP_T_DATE.match(value.strip())
+    if not m:
+        return value
+    return f"{m.group(1)}T{m.group(3)}{m.group(2)}:00"
 
 
 def _remove(el) -> None:
@@ -154,6 +225,9 @@ def _title(root, profile: Profile | None) -> tuple[str, object]:
     t = root.find(".//title")
     if t is not None:
         head_title = normalize_text(t.text_content())
+    matched = _title_matching_head(root, [head_title] + og)
+    if matched is not None:
+        return _clean_title(_text(matched), profile), matched
     for h in h1s:
         ht = _text(h)
         if head_title and (ht in head_title or head_title in ht) and len(ht) > 15:
@@ -167,12 +241,36 @@ def _title(root, profile: Profile | None) -> tuple[str, object]:
     return _clean_title(head_title, profile, from_head=True), None
 
 
+_TITLE_CLASS = re.compile(r"title|tieude|tieu-de|headline", re.IGNORECASE)
+_SITE_LIKE = re.compile(r"^(cổng|trang|website|portal)\b", re.IGNORECASE)
+
+
+def _title_matching_head(root, heads: list[str]):
+    """The longest heading or title-classed element whose text starts the page's <title> or
+    og:title ("<title> - <category> - <site>"): unknown CMSs put the title in h1–h4 or a div."""
+    keys = [re.sub(r"\s+", " ", normalize_text(h)).strip() for h in heads if h and h.strip()]
+    if not keys:
+        return None
+    best, best_len = None, 0
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("title", "meta", "html", "body", "head"):
+            continue
+        if el.tag not in ("h1", "h2", "h3", "h4") and not _TITLE_CLASS.search(el.get("class") or ""):
+            continue
+        text = re.sub(r"\s+", " ", _text(el)).strip()
+        if not 15 < len(text) < 400 or text.isupper() or _SITE_LIKE.match(text):
+            continue
+        if len(text) > best_len and any(k == text or k.startswith(text + " ") for k in keys):
+            best, best_len = el, len(text)
+    return best
+
+
 _SITE_NAME = re.compile(r"cổng|trang|thông tin|portal|website|điện tử|báo|online|\.vn|\.com",
                         re.IGNORECASE)
 
 
 def _clean_title(title: str, profile: Profile | None, from_head: bool = False) -> str:
-    title = normalize_text(title)
+    title = re.sub(r"\s+", " ", normalize_text(title)).strip()  # a title is one line
     if profile:
         for rx in profile.title_suffix:
             title = rx.sub("", title)
@@ -236,6 +334,53 @@ def _date(root, profile: Profile | None, title_el, fetched: date | None) -> Pars
     return None
 
 
+_AUTHOR_LABEL = re.compile(r"^(?:bởi|by|đăng bởi|người đăng|người viết|tác giả(?: bài viết)?|"
+                           r"author|viết bởi)\s*:?\s*", re.IGNORECASE)
+
+
+def _author_from_element(text: str) -> str | None:
+    """The author in an element a profile names as the author line ("bởi Linh", "Tác giả: X").
+
+    The element says it is a byline, so a one-word pen name is accepted here, unlike a trailing
+    paragraph of the body, which must look like a name to be taken.
+    """
+    text = _AUTHOR_LABEL.sub("", re.sub(r"\s+", " ", normalize_text(text)).strip())
+    text = text.strip(" .:-|")
+    if not text:
+        return None
+    named = split_byline(text)
+    if named:
+        return named
+    if len(text) <= 80 and len(text.split()) <= 10 and re.search(r"[^\W\d_]", text):
+        return text
+    return None
+
+
+_CAPTION_CLOSE = "[/caption]"
+
+
+def _shortcode_captions(el) -> None:
+    """WordPress `[caption …]<img> text[/caption]` left as text: make the text a <figcaption>.
+
+    Migrated WordPress content keeps the shortcode (portal-families.md §10, §12); the text after
+    the image is its caption, not a paragraph. The opening tag is removed later as a leftover.
+    """
+    for img in list(el.iter("img")):
+        node = img
+        if _CAPTION_CLOSE not in (node.tail or "") and node.getparent() is not None \
+                and node.getparent().tag == "a" and not (node.tail or "").strip():
+            node = node.getparent()
+        tail = node.tail or ""
+        if _CAPTION_CLOSE not in tail:
+            continue
+        caption, rest = tail.split(_CAPTION_CLOSE, 1)
+        fig = etree.Element("figcaption")
+        fig.text = caption
+        node.tail = None
+        node.addnext(fig)
+        fig.tail = rest
+
+
 def _generic_profile() -> Profile | None:
     return load_profiles().get("generic")
 
@@ -249,10 +394,12 @@ def _chain(profile: Profile | None, field: str) -> tuple[str, ...]:
 
 
 def _content_element(root, profile: Profile | None):
+    """The content element and how it was found; `own` is False for a shared generic selector."""
     el, sel = _first(root, _chain(profile, "body"))
     if el is not None and len(_text(el)) >= 80:
-        return el, f"selector:{sel}"
-    return None, None
+        own = bool(profile) and sel in profile.body
+        return el, f"selector:{sel}", own
+    return None, None, False
 
 
 def _apply_profile_drop(el, profile: Profile | None) -> None:
@@ -273,11 +420,30 @@ def _lede_blocks(root, profile: Profile | None, base_url: str) -> list[Block]:
     return element_blocks(el, base_url)
 
 
+def _print_links(root, url: str, profile: Profile | None) -> list[str]:
+    """Print views linked from the page (same item, other URL): recorded as URL variants."""
+    if profile is None or not profile.print_url:
+        return []
+    from urllib.parse import urljoin
+
+    out: list[str] = []
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "#")):
+            continue
+        absolute = urljoin(url, href)
+        if profile.matches(profile.print_url, absolute) and absolute not in out:
+            out.append(absolute)
+    return out[:5]
+
+
 def extract_article(body: bytes, url: str, content_type: str | None = None,
                     fetched_at: str | None = None, family: str | None = None) -> dict:
     """The Article JSON of one response (see the contract); never raises on bad input.
 
     `family` is the CMS family a source entry declares; without it the family is detected.
+    `family="generic"` skips detection and forces the generic path (shared selectors, then
+    trafilatura, then the same cleanup): what an unknown CMS gets, measured by bench/extraction.py.
     """
     if body is None:
         return _empty(url, "empty body")
@@ -305,6 +471,8 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
     profiles = load_profiles()
     if family and family in profiles and family != "generic":
         detect_reasons = ["declared by the source"]
+    elif family == "generic":
+        family, detect_reasons = None, ["generic path forced by the caller"]
     else:
         family, detect_reasons = detect_family(raw_html, url, root, profiles)
     profile = profiles.get(family) if family else None
@@ -315,16 +483,29 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
             canonical_href = link.get("href")
             break
 
+    alternate_urls = _print_links(root, url, profile)
     _strip_chrome(root)
     _strip_counters(root)
     title, title_el = _title(root, profile)
     published = _date(root, profile, title_el, fetched)
 
+    # the author line before the profile's drop list removes it from the content element
+    author_line = None
+    if _chain(profile, "author"):
+        el, _ = _first(root, _chain(profile, "author"))
+        if el is not None:
+            author_line = _author_from_element(_text(el))
+
     lede = _lede_blocks(root, profile, url)
-    content, content_how = _content_element(root, profile)
+    content, content_how, own = _content_element(root, profile)
     if content is not None:
         _apply_profile_drop(content, profile)
-        blocks = element_blocks(content, url)
+        _shortcode_captions(content)
+        if profile is None and not own:
+            blocks, refined = refine_content(content, url)  # no family: prune a wide wrapper
+            content_how += refined
+        else:
+            blocks = element_blocks(content, url)
     else:
         blocks, content_how = generic_content(raw_html, root, url)
     if lede:
@@ -334,10 +515,7 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
         blocks = [b for b in lede if b.text or b.image] + blocks
     cleaned = clean_blocks(blocks, title=title, profile=profile)
     paragraphs, images, author = cleaned.paragraphs, cleaned.images, cleaned.author
-    if _chain(profile, "author"):
-        el, _ = _first(root, _chain(profile, "author"))
-        if el is not None:
-            author = split_byline(_text(el)) or author
+    author = author_line or author
     body_text = "\n\n".join(paragraphs)
 
     # page type: URL shape first, then what the page holds
@@ -383,5 +561,7 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
         "legacy_font": decoded.legacy_font,
         "truncated": truncated,
         "fetched_at": fetched_at,
+        "alternate_urls": alternate_urls,
     })
+    _forget_page()
     return article

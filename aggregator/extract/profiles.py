@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from lxml import etree
 from lxml.cssselect import CSSSelector
 
 __all__ = ["Profile", "ProfileError", "load_profiles", "get_profile", "PROFILE_DIR"]
@@ -61,17 +62,29 @@ class Profile:
     next_page: tuple[str, ...] = ()
     min_body_chars: int = 200
     detect_weight: int = 1
+    parent: str = ""
     selectors: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
-    def css(self, selector: str) -> CSSSelector:
+    def css(self, selector: str):
         return _compile_css(selector)
 
     def matches(self, patterns: tuple[re.Pattern, ...], url: str) -> bool:
         return any(p.search(url) for p in patterns)
 
 
+XPATH_PREFIX = "xpath:"
+
+
 @lru_cache(maxsize=1024)
-def _compile_css(selector: str) -> CSSSelector:
+def _compile_css(selector: str):
+    """A CSS selector, or an XPath expression when written `xpath:<expr>`.
+
+    XPath is there for the few documented structures CSS cannot say, such as "the wrapper that
+    holds #hometext" (NukeViet puts the lead photo beside the lede, not inside it). Both compiled
+    forms are callables that take an element and return the matching elements.
+    """
+    if selector.startswith(XPATH_PREFIX):
+        return etree.XPath(selector[len(XPATH_PREFIX):].strip())
     return CSSSelector(selector)
 
 
@@ -108,13 +121,13 @@ def _validate(path: Path, raw: dict) -> Profile:
             kwargs[key] = bool(value)
         elif key in ("min_body_chars", "detect_weight"):
             kwargs[key] = int(value)
-        elif key in ("family", "label", "description"):
+        elif key in ("family", "label", "description", "parent"):
             kwargs[key] = str(value)
     return Profile(**kwargs)
 
 
 def _merge(parent: dict, child: dict) -> dict:
-    merged = dict(parent)
+    merged = {k: v for k, v in parent.items() if k != "parent"}
     for key, value in child.items():
         if key == "parent":
             continue
@@ -144,6 +157,7 @@ def load_profiles(directory: str | None = None) -> dict[str, Profile]:
                 raise ProfileError(f"{path.name}: parent '{parent}' is not a profile")
             raw = _merge(raws[parent][1], raw)
             raw["family"] = family
+            raw["parent"] = parent
         profiles[family] = _validate(path, raw)
     return profiles
 

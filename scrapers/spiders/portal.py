@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
@@ -59,6 +59,8 @@ class PortalSpider(scrapy.Spider):
         self.families: dict[str, str | None] = {}
         self.pages_per_source: Counter = Counter()
         self.listing_pages: Counter = Counter()
+        self.state: dict[str, tuple] = {}
+        self.since = None
 
     # -- set-up ------------------------------------------------------------
     def _load(self) -> list[Source]:
@@ -79,25 +81,72 @@ class PortalSpider(scrapy.Spider):
             self.logger.error("giaoban: %s", exc)
             self.crawler.stats.set_value("giaoban/sources_error", str(exc))
             return
+        self.state = _load_state(self.settings.get("GIAOBAN_DB"), [s.name for s in srcs])
+        since = self.settings.get("GIAOBAN_SINCE")
+        self.since = date.fromisoformat(since[:10]) if since else None
         for src in srcs:
+            known = any(self.state.get(u) for u in src.listing_urls + src.start_urls)
             for url in src.listing_urls:
                 yield self._request(src, url, role="listing", priority=30)
-            for url in src.start_urls:
-                yield self._request(src, url, role="start", priority=20)
+            # a source crawled before is re-entered through its listings only
+            if not (known and src.listing_urls):
+                for url in src.start_urls:
+                    yield self._request(src, url, role="start", priority=20)
+        # recent articles are revisited (conditional GET) to catch edits
+        by_host = {s.host: s for s in srcs}
+        for url, known in self.state.items():
+            if known[0] == "article" and self._should_fetch_known(url):
+                src = by_host.get(urlsplit(url).netloc.lower())
+                if src is not None:
+                    self.crawler.stats.inc_value("giaoban/revisits")
+                    yield self._request(src, url, role="article", priority=5)
+
+    def _count(self, src: Source, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"giaoban/source/{src.name}/{key}", n)
 
     def _request(self, src: Source, url: str, role: str, priority: int = 0,
                  depth_unknown: int = 0) -> scrapy.Request:
-        return scrapy.Request(
-            url, callback=self.parse, errback=self.on_error, priority=priority,
-            meta={"source": src.name, "role": role, "download_slot": src.host,
-                  "depth_unknown": depth_unknown,
-                  "autothrottle_dont_adjust_delay": src.download_delay is not None},
-        )
+        meta = {"source": src.name, "role": role, "download_slot": src.host,
+                "family": self.families.get(src.name),
+                "depth_unknown": depth_unknown,
+                "autothrottle_dont_adjust_delay": src.download_delay is not None}
+        headers = {}
+        known = self.state.get(url)
+        if known:
+            # conditional GET: an unchanged page costs a 304 and no extraction
+            if known[1]:
+                headers["If-None-Match"] = known[1]
+            if known[2]:
+                headers["If-Modified-Since"] = known[2]
+            if headers:
+                meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=priority,
+                              headers=headers or None, meta=meta)
+
+    def _should_fetch_known(self, url: str) -> bool:
+        """Revisit a known article only while it is recent, and not more often than asked."""
+        known = self.state.get(url)
+        if not known or known[0] not in ("article", "stub", "print"):
+            return True
+        revisit_days = self.settings.getfloat("GIAOBAN_REVISIT_DAYS", 14)
+        after_hours = self.settings.getfloat("GIAOBAN_REVISIT_AFTER_HOURS", 6)
+        now = datetime.now(timezone.utc)
+        first_seen, last_seen = _ts(known[4]), _ts(known[3])
+        if first_seen is None or (now - first_seen).total_seconds() > revisit_days * 86400:
+            return False
+        return last_seen is None or (now - last_seen).total_seconds() >= after_hours * 3600
 
     # -- responses ---------------------------------------------------------
     def parse(self, response: Response):
         src = self.sources[response.meta["source"]]
         self.pages_per_source[src.name] += 1
+        self._count(src, "requests")
+        if response.status == 304:
+            self.crawler.stats.inc_value("giaoban/not_modified")
+            self._count(src, "not_modified")
+            yield {"kind": "not_modified", "url": response.url, "source": src.name,
+                   "status": 304}
+            return
         ctype = response.headers.get("Content-Type", b"").decode("latin-1")
         if not isinstance(response, TextResponse) or not re.search(r"html|xml", ctype or "html",
                                                                    re.I):
@@ -124,6 +173,7 @@ class PortalSpider(scrapy.Spider):
             "fetched_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
             "redirect_urls": list(response.meta.get("redirect_urls", [])),
             "role": response.meta.get("role"),
+            "warc": response.meta.get("warc"),
         }
         yield from self.follow(response, src)
 
@@ -137,6 +187,12 @@ class PortalSpider(scrapy.Spider):
         role = response.meta.get("role")
         depth_unknown = response.meta.get("depth_unknown", 0)
         seen: set[str] = set()
+        on_listing = role == "listing" or here == "listing"
+        article_links = known_links = 0
+        old_items = dated_items = 0
+        listing_requests = []
+        if on_listing:
+            self._count(src, "listing_pages")
         for anchor in response.css("a[href]"):
             href = anchor.attrib.get("href", "")
             url = self._clean_link(response, href)
@@ -148,6 +204,16 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"giaoban/links_skipped_{kind}")
                 continue
             if kind == "article":
+                article_links += 1
+                if on_listing and self.since is not None:
+                    dated_items += 1 if _item_date(anchor) else 0
+                    d = _item_date(anchor)
+                    old_items += 1 if d and d < self.since else 0
+                if url in self.state and not self._should_fetch_known(url):
+                    known_links += 1
+                    self.crawler.stats.inc_value("giaoban/skipped_known")
+                    self._count(src, "skipped_known")
+                    continue
                 if src.prefilter and role in ("listing", "start"):
                     text = " ".join(anchor.css("::text").getall()) or \
                         anchor.attrib.get("title", "")
@@ -161,16 +227,34 @@ class PortalSpider(scrapy.Spider):
                 if self.listing_pages[src.name] >= MAX_LISTING_PAGES:
                     self.crawler.stats.inc_value("giaoban/listing_cap_reached")
                     continue
-                self.listing_pages[src.name] += 1
-                yield self._request(src, url, "listing", priority=30)
+                listing_requests.append(url)
             else:
                 # an unknown shape: maybe an article of an unprofiled CMS, maybe chrome
                 if depth_unknown + 1 > UNKNOWN_DEPTH:
                     continue
                 if role == "article" and profile is not None:
                     continue
+                if url in self.state and self.state[url][0] not in (None, "error"):
+                    continue  # a known page of an unknown shape: it was classified already
                 yield self._request(src, url, "unknown", priority=0,
                                     depth_unknown=depth_unknown + 1)
+        if on_listing:
+            self._count(src, "listing_article_links", article_links)
+        # stop paginating where nothing is new (K consecutive known items) or items are older
+        # than --since; otherwise follow the listing's other pages
+        k = self.settings.getint("GIAOBAN_KNOWN_STOP", 10)
+        stop = (article_links and known_links == article_links and
+                (known_links >= min(k, article_links)))
+        stop = stop or bool(dated_items and old_items == dated_items)
+        if stop and listing_requests:
+            self.crawler.stats.inc_value("giaoban/pagination_stopped")
+            return
+        for url in listing_requests:
+            if self.listing_pages[src.name] >= MAX_LISTING_PAGES:
+                self.crawler.stats.inc_value("giaoban/listing_cap_reached")
+                break
+            self.listing_pages[src.name] += 1
+            yield self._request(src, url, "listing", priority=30)
 
     def _clean_link(self, response: Response, href: str) -> str | None:
         href = (href or "").strip()
@@ -200,6 +284,8 @@ class PortalSpider(scrapy.Spider):
     def on_error(self, failure):
         request = failure.request
         src_name = request.meta.get("source")
+        if src_name in self.sources:
+            self._count(self.sources[src_name], "requests")
         status, reason = None, failure.getErrorMessage()
         if failure.check(HttpError):
             status = failure.value.response.status
@@ -208,10 +294,57 @@ class PortalSpider(scrapy.Spider):
             reason = "DNS lookup failed"
         elif failure.check(TimeoutError, TCPTimedOutError):
             reason = "timeout"
+        if "robots.txt" in reason:
+            self.crawler.stats.inc_value("giaoban/robots_forbidden")
+            self.logger.info("giaoban: %s %s: %s", src_name, request.url, reason)
+            yield {"kind": "skipped", "url": request.url, "status": None, "source": src_name,
+                   "reason": reason}
+            return
         self.crawler.stats.inc_value("giaoban/fetch_errors")
         self.logger.warning("giaoban: %s %s: %s", src_name, request.url, reason)
         yield {"kind": "error", "url": request.url, "status": status, "source": src_name,
                "reason": reason}
+
+
+def _load_state(db_path: str | None, sources: list[str]) -> dict[str, tuple]:
+    """What earlier runs saw (read-only: the pipeline is the one writer)."""
+    import sqlite3
+    from pathlib import Path
+
+    if not db_path or not Path(db_path).exists():
+        return {}
+    try:
+        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = con.execute(
+                "SELECT p.url, p.page_type, p.etag, p.last_modified, p.last_seen, a.first_seen, "
+                "a.published FROM pages p LEFT JOIN articles a ON a.id = p.article_id "
+                f"WHERE p.source IN ({','.join('?' * len(sources))})", sources).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return {}
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def _ts(value: str | None):
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _item_date(anchor) -> date | None:
+    """The date printed next to a listing item (in the link's parent block), if any."""
+    from aggregator.dates import find_dates
+
+    parent = anchor.xpath("..")
+    text = " ".join(parent.css("::text").getall())[:400] if parent else ""
+    found = find_dates(text)
+    return found[0][1].day if found else None
 
 
 def _root(response: Response):

@@ -108,7 +108,8 @@ def test_ad_hoc_start_url_detects_the_family(mirror, tmp_path):
     proc = run_cli("crawl", "--db", str(db), "--start-url", origin + "/", "--delay", "0",
                    "--log-level", "INFO")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "looks like CMS family hatinh_legacy" in proc.stderr
+    log = next((tmp_path / "logs").glob("crawl-*.log")).read_text("utf-8")
+    assert "looks like CMS family hatinh_legacy" in log
     con = sqlite3.connect(db)
     n = con.execute("SELECT count(*) FROM articles WHERE family = 'hatinh_legacy'").fetchone()[0]
     assert n >= 6
