@@ -8,7 +8,7 @@ district level, everyday local news with ~8 % giao ban / trực báo reports, 3 
 on the province portal, so stories with two portals exist), written with the project's schema
 (db/migrations.py) through sqlite-utils bulk inserts, search rows built by the same
 `db.search.index_columns` the Store uses (normalised text + `aggregator.normalize.fold`). The
-database is kept in `--dir` (default data/bench-search-N/, git-ignored) and reused by later runs.
+database is kept in `--dir` (default $TMPDIR/giaoban-bench-search-N/) and reused by later runs.
 
 Measure: `giaoban serve`'s exact Datasette command (aggregator.cli.datasette_command) on it; one
 client, sequential HTTP requests on 127.0.0.1; every query is requested once to warm up, then
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -29,6 +30,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import datetime, timedelta
@@ -178,57 +180,82 @@ def make_article(i: int, rng: random.Random, source: dict, start: datetime) -> d
     cut = max(1, len(sentences) // 2)
     row["title"] = title
     row["body"] = " ".join(sentences[:cut]) + "\n\n" + " ".join(sentences[cut:])
-    row["url"] = f"https://{source['host']}/tin-tuc/{i}.html"
+    row["url"] = f"https://{source['host']}/tin-tuc/"  # the writer appends "<id>.html"
     return row
 
 
-def build(path: Path, n: int, seed: int = 6) -> None:
+CHUNK = 10_000  # stories generated per worker task
+
+
+def make_chunk(task: tuple[int, int]) -> list[list[tuple[dict, tuple, str]]]:
+    """One chunk of stories, each a list of copies (row, search columns, content hash).
+
+    Runs in a worker process: the search columns (index_columns: normalise + fold) and hashes are
+    most of the build's CPU time. Ids are given by the writer, in order.
+    """
+    seed, chunk = task
+    rng = random.Random(seed * 1_000_003 + chunk)
+    sources = make_sources(random.Random(seed))
+    by_province = {s["province"]: s for s in sources if s["level"] == "tinh"}
+    start = datetime(2015, 1, 1, 7)
+    out = []
+    for _ in range(CHUNK):
+        source = rng.choice(sources)
+        a = make_article(0, rng, source, start)
+        copies = [a]
+        if a["relevant"] and source["level"] != "tinh" and rng.random() < 0.03:
+            province = by_province[source["province"]]
+            copies.append(dict(a, source=province["name"], url=f"https://{province['host']}/tin/",
+                               published=a["published"][:10]))
+        out.append([(c, index_columns(c["title"], c["body"]), content_hash(c["body"]))
+                    for c in copies])
+    return out
+
+
+def build(path: Path, n: int, seed: int = 6, workers: int | None = None) -> None:
     """Write the archive: articles, search rows, stories, URLs and sources, in big batches."""
-    rng = random.Random(seed)
     db = open_db(path)  # the project's schema (migrations)
     db.execute("PRAGMA synchronous = OFF")
     db.execute("PRAGMA cache_size = -512000")
-    sources = make_sources(rng)
+    sources = make_sources(random.Random(seed))
     db["sources"].insert_all([{k: v for k, v in s.items() if k not in ("committee", "chairs")}
                               for s in sources], pk="name")
-    by_province = {s["province"]: s for s in sources if s["level"] == "tinh"}
-    start, now = datetime(2015, 1, 1, 7), datetime.now().isoformat(timespec="seconds")
-    started, batch, next_id, story_id = time.monotonic(), 20_000, 1, 0
-    while next_id <= n:
-        articles, fts, stories, urls = [], [], [], []
-        for _ in range(min(batch, n - next_id + 1)):
-            source = rng.choice(sources)
-            a = make_article(next_id, rng, source, start)
-            story_id += 1
-            copies = [a]
-            if a["relevant"] and source["level"] != "tinh" and rng.random() < 0.03 \
-                    and next_id < n:
-                repost = dict(a, id=next_id + 1, source=by_province[source["province"]]["name"],
-                              url=f"https://{by_province[source['province']]['host']}/tin/"
-                                  f"{next_id + 1}.html", published=a["published"][:10])
-                copies.append(repost)
-            for c in copies:
-                c.update({"story_id": story_id, "content_hash": content_hash(c["body"]),
-                          "first_seen": now, "last_seen": now, "updated": now})
-                articles.append(c)
-                fts.append((c["id"], *index_columns(c["title"], c["body"])))
-                urls.append({"url": c["url"], "article_id": c["id"], "kind": "canonical",
-                             "first_seen": now, "last_seen": now})
-            stories.append({"story_id": story_id, "article_id": a["id"],
-                            "n_articles": len(copies), "n_sources": len(copies),
-                            "first_published": a["published"], "title": a["title"],
-                            "relevant": a["relevant"]})
-            next_id += len(copies)
-        with db.atomic():
-            db["stories"].insert_all(stories, batch_size=5000)
-            db["articles"].insert_all(articles, batch_size=2000)
-            db.conn.executemany("INSERT INTO articles_fts (rowid, title, body, title_fold, "
-                                "body_fold) VALUES (?, ?, ?, ?, ?)", fts)
-            db["article_urls"].insert_all(urls, batch_size=5000)
-        done = next_id - 1
-        rate = done / (time.monotonic() - started)
-        print(f"\r  {done:>9,} / {n:,} articles  {rate:,.0f}/s", end="", file=sys.stderr,
-              flush=True)
+    now = datetime.now().isoformat(timespec="seconds")
+    started, next_id, story_id = time.monotonic(), 1, 0
+    tasks = ((seed, i) for i in range(n // CHUNK + 2))
+    with multiprocessing.Pool(workers or os.cpu_count() or 1) as pool:
+        for chunk in pool.imap(make_chunk, tasks):
+            articles, fts, stories, urls = [], [], [], []
+            for copies in chunk:
+                if next_id + len(copies) - 1 > n:
+                    break
+                story_id += 1
+                for row, columns, chash in copies:
+                    url = f"{row['url']}{next_id}.html"
+                    articles.append(dict(row, id=next_id, url=url, story_id=story_id,
+                                         content_hash=chash, first_seen=now, last_seen=now,
+                                         updated=now))
+                    fts.append((next_id, *columns))
+                    urls.append({"url": url, "article_id": next_id, "kind": "canonical",
+                                 "first_seen": now, "last_seen": now})
+                    next_id += 1
+                first = copies[0][0]
+                stories.append({"story_id": story_id, "article_id": next_id - len(copies),
+                                "n_articles": len(copies), "n_sources": len(copies),
+                                "first_published": first["published"], "title": first["title"],
+                                "relevant": first["relevant"]})
+            with db.atomic():
+                db["stories"].insert_all(stories, batch_size=5000)
+                db["articles"].insert_all(articles, batch_size=2000)
+                db.conn.executemany("INSERT INTO articles_fts (rowid, title, body, title_fold, "
+                                    "body_fold) VALUES (?, ?, ?, ?, ?)", fts)
+                db["article_urls"].insert_all(urls, batch_size=5000)
+            rate = (next_id - 1) / (time.monotonic() - started)
+            print(f"\r  {next_id - 1:>9,} / {n:,} articles  {rate:,.0f}/s", end="",
+                  file=sys.stderr, flush=True)
+            if next_id > n or len(stories) < len(chunk):
+                pool.terminate()
+                break
     print(file=sys.stderr)
     db.close()
 
@@ -301,11 +328,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="articles to generate")
     ap.add_argument("--dir", type=Path, default=None,
-                    help="where the archive is built and kept (default data/bench-search-N)")
+                    help="where the archive is built and kept (default $TMPDIR/giaoban-bench-search-N)")
     ap.add_argument("--repeat", type=int, default=5, help="timed requests per URL")
     ap.add_argument("--rebuild", action="store_true", help="rebuild even if the archive exists")
     args = ap.parse_args()
-    folder = args.dir or ROOT / "data" / f"bench-search-{args.n}"
+    folder = args.dir or Path(tempfile.gettempdir()) / f"giaoban-bench-search-{args.n}"
     path = folder / "giaoban.db"  # the name Datasette and metadata.yaml expect
     if args.rebuild and folder.exists():
         shutil.rmtree(folder)

@@ -87,6 +87,11 @@ class StorePipeline:
             return {"kind": "page", "url": item["url"], "page_type": "error"}
         page_type = article.get("page_type")
         stats.inc_value(f"giaoban/page_type/{page_type}")
+        if article.get("legacy_font"):
+            # TCVN3 / VNI text is Latin-1 drawn with special fonts: stored as is, flagged
+            logger.warning("giaoban: %s looks %s font-encoded (not Unicode)", item["url"],
+                           article["legacy_font"])
+            stats.inc_value(f"giaoban/legacy_font/{article['legacy_font']}")
         if article.get("error"):
             stats.inc_value("giaoban/bad_pages")
         article_id = None
