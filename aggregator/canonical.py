@@ -27,17 +27,32 @@ def _host(host: str) -> str:
     return host.lower().rstrip(".")
 
 
+def _port(parts) -> int | None:
+    try:
+        return parts.port
+    except ValueError:  # "host:99999999", "host:abc": no port anyone can use
+        return None
+
+
 def same_site(a: str, b: str) -> bool:
-    ha, hb = urlsplit(a), urlsplit(b)
+    try:
+        ha, hb = urlsplit(a), urlsplit(b)
+        hosts = (ha.hostname or "", hb.hostname or "")
+    except ValueError:
+        return False
     strip = lambda h: _host(h or "").removeprefix("www.")  # noqa: E731
-    return strip(ha.hostname or "") == strip(hb.hostname or "") and ha.port == hb.port
+    return strip(hosts[0]) == strip(hosts[1]) and _port(ha) == _port(hb)
 
 
 def _clean(url: str) -> str:
-    parts = urlsplit(url.strip())
+    """Never raises: a URL urllib cannot split ("http://[::1") comes back stripped, as is."""
+    try:
+        parts = urlsplit(url.strip())
+        host = _host(parts.hostname or "")
+    except ValueError:
+        return url.strip()
     scheme = (parts.scheme or "http").lower()
-    host = _host(parts.hostname or "")
-    port = parts.port
+    port = _port(parts)
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     path = parts.path or "/"
     path = re.sub(r";jsessionid=[^/?#]*", "", path, flags=re.IGNORECASE)
@@ -53,8 +68,11 @@ def canonicalize(url: str, canonical_href: str | None = None, profile=None) -> s
     """The canonical form of `url`, honouring a same-site rel=canonical."""
     base = _clean(url)
     if canonical_href:
-        target = _clean(urljoin(url, canonical_href.strip()))
-        path = urlsplit(target).path
+        try:
+            target = _clean(urljoin(url, canonical_href.strip()))
+            path = urlsplit(target).path
+        except ValueError:  # a broken rel=canonical is ignored, never fatal
+            return base
         if same_site(target, url) and path not in ("", "/") and not re.search(
                 r"/(default|index|trang-chu|home)(\.\w+)?$", path, re.I):
             return target
@@ -63,7 +81,10 @@ def canonicalize(url: str, canonical_href: str | None = None, profile=None) -> s
 
 def url_key(url: str) -> str:
     """Scheme- and www-less key, for matching http/https and www variants of one URL."""
-    parts = urlsplit(_clean(url))
+    try:
+        parts = urlsplit(_clean(url))
+    except ValueError:
+        return url.strip()
     host = (parts.netloc or "").removeprefix("www.")
     path = parts.path.rstrip("/") or "/"
     return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")

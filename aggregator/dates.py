@@ -102,6 +102,17 @@ def _prepare(raw: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _offset(tz: str) -> timezone | None:
+    """"Z", "+07:00", "-0530" as a timezone; None for offsets no clock uses ("-2360")."""
+    if tz == "Z":
+        return timezone.utc
+    hours, minutes = int(tz[1:3]), int(tz[-2:])
+    if hours > 14 or minutes > 59:
+        return None
+    sign = -1 if tz[0] == "-" else 1
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
 def parse_date(raw: str | None, *, date_only: bool = False) -> ParsedDate | None:
     """Parse one date string as printed by a portal; None when it holds no full date."""
     if not raw:
@@ -118,10 +129,11 @@ def parse_date(raw: str | None, *, date_only: bool = False) -> ParsedDate | None
                 hh, mm, ss = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
                 tz = m.group(7)
                 dt = datetime(d.year, d.month, d.day, min(hh, 23), min(mm, 59), min(ss, 59))
-                if tz:
-                    off = timezone.utc if tz == "Z" else timezone(timedelta(
-                        hours=int(tz[:3]), minutes=int(tz[0] + tz[-2:])))
+                off = _offset(tz) if tz else None
+                if off is not None:
                     dt = dt.replace(tzinfo=off).astimezone(VN_TZ).replace(tzinfo=None)
+                if not 1990 <= dt.year <= 2100:
+                    return None  # 2100-12-31T23:00-05:00 is already 2101 in Hà Nội
                 d, t = dt.date(), (dt.hour, dt.minute, dt.second)
             rest = text[: m.start()] + " " + text[m.end():]
             if t is None:

@@ -8,8 +8,9 @@ Policy (documented in the README, applied to titles, bodies, authors, captions a
   mark sits on the first vowel — "hòa", "khỏe", "ủy", "thủy". Syllables with a final consonant
   ("hoàng", "thuyết") and ``qu`` + ``y`` ("quý") are the same in both styles and left alone.
 * "Ð" (U+00D0, Latin ETH, a legacy-conversion defect) becomes "Đ" (U+0110); "ð" becomes "đ".
-* NBSP and the other Unicode spaces become a plain space; zero-width characters and soft
-  hyphens are removed; literal "nbsp;" leftovers are removed.
+* NBSP and the other Unicode spaces become a plain space; zero-width characters, soft
+  hyphens and control characters (NUL, ESC, DEL, C1) are removed; literal "nbsp;" leftovers
+  are removed.
 * Every dash variant (‐ ‑ ‒ – — ― −) becomes "-" so that reposts typed with other dashes compare
   equal and search keys stay simple.
 * Syllables split by a broken conversion ("hà nh", "Thà nh ủy") are rejoined when the tail is a
@@ -32,7 +33,10 @@ _SPACES = dict.fromkeys(map(ord, "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u20
                                  "\u2009\u200a\u202f\u205f\u3000\t\x0b\x0c"), " ")
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
 _ETH = {0x00D0: "\u0110", 0x00F0: "\u0111"}
-_TABLE = {**_ZERO_WIDTH, **_SPACES, **_DASHES, **_ETH}
+# C0 and C1 control characters (NUL, ESC, DEL, …) are never text: a binary or broken page
+# leaks them; tab, vertical tab and form feed are spaces above, \n and \r line breaks.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)], None)
+_TABLE = {**_CONTROLS, **_ZERO_WIDTH, **_SPACES, **_DASHES, **_ETH}
 _STRIP_MARKS = dict.fromkeys(range(0x0300, 0x0370), None)  # combining diacritical marks
 
 
@@ -93,8 +97,10 @@ def _fix_word(word: str) -> str:
     return word[:-2] + first + b2
 
 
-# only words ending in o/u + a/e/y (any tone, any case) can need a fix: a cheap pre-filter
-_CANDIDATE = re.compile(r"[^\W\d_]*(?:[oòóỏõọOÒÓỎÕỌ][aàáảãạeèéẻẽẹAÀÁẢÃẠEÈÉẺẼẸ]|"
+# only words ending in o/u + a/e/y (any tone, any case) can need a fix: a cheap pre-filter.
+# Whole words of at most 12 letters (a syllable has at most 7): unbounded, the pattern is
+# quadratic on a long run of letters (a 1 MB "word" took minutes).
+_CANDIDATE = re.compile(r"(?<![^\W\d_])[^\W\d_]{0,10}(?:[oòóỏõọOÒÓỎÕỌ][aàáảãạeèéẻẽẹAÀÁẢÃẠEÈÉẺẼẸ]|"
                         r"[uùúủũụUÙÚỦŨỤ][yỳýỷỹỵYỲÝỶỸỴ])(?![^\W\d_])")
 
 
@@ -108,7 +114,7 @@ def normalize_text(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text).translate(_TABLE)
-    text = _NBSP_LITERAL.sub(" ", text)
+    text = _MULTISPACE.sub(" ", _NBSP_LITERAL.sub(" ", text))  # before the rejoin: "hà  nh"
     text = normalize_tone_marks(text)
     text = _SPLIT_SYLLABLE.sub(r"\1", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")

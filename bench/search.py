@@ -332,6 +332,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="timed requests per URL")
     ap.add_argument("--rebuild", action="store_true", help="rebuild even if the archive exists")
     args = ap.parse_args()
+    # a SIGTERM must still stop the Datasette this script started (the finally below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     folder = args.dir or Path(tempfile.gettempdir()) / f"giaoban-bench-search-{args.n}"
     path = folder / "giaoban.db"  # the name Datasette and metadata.yaml expect
     if args.rebuild and folder.exists():

@@ -407,50 +407,68 @@ class Store:
 
         db = self.db
         with db.atomic():
-            for table in ("minhash_bands", "article_minhash", "stories"):
-                db.execute(f"DELETE FROM {table}")
             db.execute("UPDATE articles SET story_id = NULL, story_reason = NULL, "
                        "story_similarity = NULL")
+            for table in ("minhash_bands", "article_minhash", "stories"):
+                db.execute(f"DELETE FROM {table}")
         ids = [r[0] for r in db.execute(
             "SELECT id FROM articles ORDER BY coalesce(published, '9999'), id")]
         counts = {"articles": len(ids), "stories": 0, "exact": 0, "near": 0, "rejected": 0}
-        # fork: the workers share the loaded modules; batches of 1 000 keep shipping cheap
+        db.execute("PRAGMA cache_size = -262144")  # 256 MB: the band index is large
+        db.execute("PRAGMA mmap_size = 1073741824")
+        # 1. signatures and band keys for everything, indexes dropped (built once afterwards)
+        db.execute("DROP INDEX IF EXISTS idx_minhash_bands_band_key")
+        db.execute("DROP INDEX IF EXISTS idx_minhash_bands_article_id")
+        sig_of: dict[int, bytes] = {}
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for start in range(0, len(ids), batch):
                 chunk = ids[start:start + batch]
                 marks = ",".join("?" * len(chunk))
-                rows = db.execute(f"SELECT id, coalesce(title, '') || char(10) || "
-                                  f"coalesce(body, '') FROM articles WHERE id IN ({marks})",
-                                  chunk).fetchall()
-                texts = dict(rows)
-                parts = [[texts[i] for i in chunk[k:k + 1000]] for k in range(0, len(chunk), 1000)]
-                sigs = [np.frombuffer(b, dtype=np.uint32) for part in pool.imap(signatures, parts)
-                        for b in part]
+                texts = dict(db.execute(
+                    f"SELECT id, coalesce(title, '') || char(10) || coalesce(body, '') "
+                    f"FROM articles WHERE id IN ({marks})", chunk).fetchall())
+                parts = [[texts[i] for i in chunk[k:k + 1000]]
+                         for k in range(0, len(chunk), 1000)]
+                sigs = [b for part in pool.imap(signatures, parts) for b in part]
                 with db.atomic():
                     db.conn.executemany(
                         "INSERT INTO article_minhash (article_id, sig) VALUES (?, ?)",
-                        [(i, s.tobytes()) for i, s in zip(chunk, sigs)])
+                        zip(chunk, sigs))
                     db.conn.executemany(
                         "INSERT INTO minhash_bands (band_key, article_id) VALUES (?, ?)",
-                        [(k, i) for i, s in zip(chunk, sigs) for k in band_keys(s)])
-                    for article_id, sig in zip(chunk, sigs):
-                        chash = db.execute("SELECT content_hash FROM articles WHERE id = ?",
-                                           [article_id]).fetchone()[0]
-                        story_id, why, sim = self.match_story(article_id, chash, sig)
-                        if story_id is None:
-                            db.execute("INSERT INTO stories (article_id, n_articles) "
-                                       "VALUES (?, 1)", [article_id])
-                            story_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-                            counts["stories"] += 1
-                            counts["rejected"] += "rejected" in why
-                        else:
-                            counts["exact" if sim == 1.0 and why.startswith("same") else
-                                   "near"] += 1
-                        db.execute("UPDATE articles SET story_id = ?, story_reason = ?, "
-                                   "story_similarity = ? WHERE id = ?",
-                                   [story_id, why, round(sim, 3), article_id])
+                        [(k, i) for i, b in zip(chunk, sigs)
+                         for k in band_keys(np.frombuffer(b, dtype=np.uint32))])
                 if progress:
-                    progress(min(start + batch, len(ids)), len(ids))
+                    progress(min(start + batch, len(ids)), 2 * len(ids))
+        with db.atomic():
+            db["minhash_bands"].create_index(["band_key"], if_not_exists=True)
+            db["minhash_bands"].create_index(["article_id"], if_not_exists=True)
+        # 2. stories, in publication order: the earliest copy founds each story
+        for start in range(0, len(ids), batch):
+            chunk = ids[start:start + batch]
+            marks = ",".join("?" * len(chunk))
+            rows = dict(((i, (h, m)) for i, h, m in db.execute(
+                f"SELECT a.id, a.content_hash, m.sig FROM articles a JOIN article_minhash m "
+                f"ON m.article_id = a.id WHERE a.id IN ({marks})", chunk)))
+            with db.atomic():
+                for article_id in chunk:
+                    chash, sig = rows[article_id]
+                    story_id, why, sim = self.match_story(
+                        article_id, chash, np.frombuffer(sig, dtype=np.uint32))
+                    if story_id is None:
+                        db.execute("INSERT INTO stories (article_id, n_articles) VALUES (?, 1)",
+                                   [article_id])
+                        story_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                        counts["stories"] += 1
+                        counts["rejected"] += "rejected" in why
+                    else:
+                        counts["exact" if why.startswith("same normalised") else "near"] += 1
+                    db.execute("UPDATE articles SET story_id = ?, story_reason = ?, "
+                               "story_similarity = ? WHERE id = ?",
+                               [story_id, why, round(sim, 3), article_id])
+            if progress:
+                progress(len(ids) + min(start + batch, len(ids)), 2 * len(ids))
+        del sig_of
         with db.atomic():
             db.execute("""
                 UPDATE stories SET

@@ -36,6 +36,8 @@ DNS_TIMEOUT = 20
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "scrapers.middlewares.CachedRobotsTxtMiddleware": 100,
+    # sees redirects before RedirectMiddleware (600): off-host, loops, non-HTTP targets refused
+    "scrapers.guard.HostGuardMiddleware": 610,
     # first to see every response as received (before redirects, retries, decompression)
     "scrapers.middlewares.WarcWriterMiddleware": 950,
 }

@@ -74,7 +74,10 @@ def _img_src(el, base_url: str) -> str | None:
         if v and not v.startswith("data:"):
             v = v.strip()
             if v:
-                return urljoin(base_url, v)
+                try:
+                    return urljoin(base_url, v)
+                except ValueError:  # "http://[::1": no image anyone can load
+                    return None
     return None
 
 

@@ -31,6 +31,7 @@ from .profiles import Profile, load_profiles
 __all__ = ["extract_article", "MAX_BODY_BYTES"]
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # larger responses are cut (and said so) before parsing
+MAX_MARKUP_SHARE = 0.25  # a "text" more than this share tags and entities is leaked markup
 _META_DATE_NAMES = (
     "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
     "dc.date.issued", "dc.date", "date", "dcterms.created", "article:modified_time",
@@ -43,9 +44,62 @@ _CHROME_ATTR = re.compile(
 _TITLE_SPLIT = re.compile(r"\s+[-|–—:»]\s+")
 
 
+def _hostname(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # "http://[::1": not a URL anyone can fetch, but never a crash
+        return ""
+
+
+# What a file starts with when it is not a web page at all (served as text/html anyway).
+_MAGIC = ((b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"),
+          (b"%PDF-", "PDF document"), (b"PK\x03\x04", "ZIP archive"), (b"\x1f\x8b", "gzip data"),
+          (b"\x7fELF", "executable"), (b"MZ", "executable"), (b"Rar!", "RAR archive"),
+          (b"\xd0\xcf\x11\xe0", "Office document"), (b"wOFF", "web font"),
+          (b"\x00\x00\x00", "media file"))
+
+
+def _binary_reason(body: bytes, text: str) -> str | None:
+    """Why these bytes are no web page (a file served as text/html), or None."""
+    head = body.lstrip()[:8]
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"binary content ({what}), not HTML"
+    sample = text[:4096]
+    control = sum(1 for ch in sample if (ch < " " and ch not in "\t\n\r\f") or ch == "\ufffd")
+    if sample and control / len(sample) > 0.05:
+        return f"binary content ({control} control or undecodable characters in the first " \
+               f"{len(sample)}), not HTML"
+    return None
+
+
+_MARKUP = re.compile(r"</?[a-zA-Z!?][^<>]{0,200}>|&[#a-zA-Z0-9]{1,10};")
+
+
+def _markup_share(text: str) -> float:
+    """How much of a text is tags and entities: leaked markup (tag soup, <plaintext>, a page
+    served as text) is no article, while a report quoting one tag stays one."""
+    return sum(len(m) for m in _MARKUP.findall(text)) / max(1, len(text))
+
+
+def _not_article_reason(body_text: str, title: str, min_chars: int, link_ratio: float,
+                        markup: float) -> str:
+    """The `error` of a page whose URL says article and whose content says otherwise."""
+    if not body_text and not title:
+        return "not an article: no text and no title"
+    if len(body_text) < min_chars:
+        return (f"not an article: {len(body_text)} characters of text (at least {min_chars})"
+                + ("" if title else ", no title"))
+    if not title:
+        return "not an article: no title"
+    if markup > MAX_MARKUP_SHARE:
+        return f"not an article: {markup:.0%} of the text is HTML markup"
+    return f"not an article: {link_ratio:.0%} of the text is links"
+
+
 def _empty(url: str, reason: str) -> dict:
     return {
-        "url": url, "canonical_url": url, "source": urlsplit(url).hostname or "",
+        "url": url, "canonical_url": url, "source": _hostname(url),
         "title": "", "published": None, "author": None, "body": "", "images": [],
         "relevant": False,
         "meeting": {"kind": None, "level": None, "locality": None, "chair": None,
@@ -54,10 +108,14 @@ def _empty(url: str, reason: str) -> dict:
     }
 
 
+_XML_INCOMPATIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _parse_html(text: str):
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, recover=True,
                                   encoding=None)
-    text = text.replace("\x00", "")
+    # control characters are not text, and lxml refuses them when the tree is edited later
+    text = _XML_INCOMPATIBLE.sub("", text)
     if not text.strip():
         raise ValueError("empty document")
     try:
@@ -431,7 +489,10 @@ def _print_links(root, url: str, profile: Profile | None) -> list[str]:
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#")):
             continue
-        absolute = urljoin(url, href)
+        try:
+            absolute = urljoin(url, href)
+        except ValueError:  # "http://[::1": a broken link is no print view
+            continue
         if profile.matches(profile.print_url, absolute) and absolute not in out:
             out.append(absolute)
     return out[:5]
@@ -445,20 +506,29 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
     `family="generic"` skips detection and forces the generic path (shared selectors, then
     trafilatura, then the same cleanup): what an unknown CMS gets, measured by bench/extraction.py.
     """
-    if body is None:
+    if body is None or not body.strip(b" \t\r\n\x00\x0b\x0c"):
         return _empty(url, "empty body")
+    try:
+        urlsplit(url).port  # noqa: B018  (raises on "http://[::1" or a port out of range)
+    except ValueError as exc:
+        return _empty(url, f"invalid URL: {exc}")
     truncated = len(body) > MAX_BODY_BYTES
     if truncated:
         body = body[:MAX_BODY_BYTES]
     decoded = decode_body(body, content_type)
-    if "\x00" in decoded.text[:2048] and decoded.text[:2048].count("\x00") > 16:
-        out = _empty(url, "binary content, not HTML")
+    if not decoded.text.strip(" \t\r\n\x00\ufeff"):
+        out = _empty(url, "empty body")
+        out["encoding"] = decoded.encoding
+        return out
+    binary = _binary_reason(body, decoded.text)
+    if binary:
+        out = _empty(url, binary)
         out["encoding"] = decoded.encoding
         return out
     try:
         root = _parse_html(decoded.text)
     except Exception as exc:  # lxml raises several types on hopeless input
-        out = _empty(url, f"unparseable HTML: {exc.__class__.__name__}")
+        out = _empty(url, f"unparseable HTML: {exc.__class__.__name__}: {str(exc)[:120]}")
         out["encoding"] = decoded.encoding
         return out
     fetched = None
@@ -524,10 +594,16 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
     min_chars = profile.min_body_chars if profile else 200
     if page_type is None and profile is not None and profile.article_url:
         page_type = "other"  # the family's article URLs have a known shape; this is not one
+    not_article = None
     if page_type == "article" or page_type is None:
-        if len(body_text) < min_chars or not title:
+        markup = _markup_share(body_text)
+        if len(body_text) < min_chars or not title or markup > MAX_MARKUP_SHARE:
+            if page_type == "article":  # the URL promised an article: say why it is none
+                not_article = _not_article_reason(body_text, title, min_chars, 0.0, markup)
             page_type = "other" if page_type is None else "stub"
         elif link_ratio > 0.5:
+            if page_type == "article":
+                not_article = _not_article_reason(body_text, title, min_chars, link_ratio, markup)
             page_type = "listing"
         elif page_type is None and published is None:
             page_type = "other"  # an unknown shape with no date: an intro or contact page
@@ -540,7 +616,7 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
     article = {
         "url": url,
         "canonical_url": canonical,
-        "source": urlsplit(url).hostname or "",
+        "source": _hostname(url),
         "title": title,
         "published": published.value if published else None,
         "author": author,
@@ -563,5 +639,7 @@ def extract_article(body: bytes, url: str, content_type: str | None = None,
         "fetched_at": fetched_at,
         "alternate_urls": alternate_urls,
     })
+    if not_article:
+        article["error"] = not_article  # stored in `pages.error`: why this URL holds no article
     _forget_page()
     return article

@@ -410,14 +410,16 @@ def _bombs() -> list[dict]:
            for i, (size, enc, filler) in enumerate(specs, start=1)]
     n = len(out)
     broken = [(b"\x1f\x8b\x08\x00" + bytes(range(200)), "gzip", "not a gzip stream"),
-              (gzip.compress(b"<html><body>" + b"x" * 5000)[:60], "gzip", "truncated gzip"),
+              (gzip.compress(b"<html><body>" + b"x" * 5000)[:60], "gzip",
+               "truncated gzip (inflated as far as it goes)"),
               (b"\x78\x9c" + bytes(range(100, 250)), "deflate", "not a deflate stream"),
               (bytes(range(256)), "br", "not a brotli stream")]
     for i, (body, enc, how) in enumerate(broken, start=n + 1):
+        expect = {"outcome": "error", "reason": "decod|decompress|gzip|deflate|brotli|header|Error"}
+        if how.startswith("truncated"):  # Scrapy keeps what inflates: a page with no article
+            expect = {"outcome": "not_article", "reason": STUB}
         out.append({"url": _url("bom-nen", "tai-lieu-nen", i), "kind": "bom-nen", "body": body,
-                    "headers": {"Content-Encoding": enc}, "how": how,
-                    "expect": {"outcome": "error",
-                               "reason": "decod|decompress|gzip|deflate|brotli|header|Error"}})
+                    "headers": {"Content-Encoding": enc}, "how": how, "expect": expect})
     return out
 
 
@@ -627,7 +629,7 @@ def routes(config: dict) -> list[dict]:
         (f"{F}/{cat}/1.html", CATEGORIES[cat]) for cat in by_cat])}
     robots = {"url": "/robots.txt", "kind": "robots", "content_type": "text/plain; charset=utf-8",
               "body": "User-agent: *\nDisallow: /bad/admin/\n"
-                      "Disallow: /bad/portal/folder/khong-cho-phep/\n"}
+                      "Disallow: /bad/portal/folder/khong-cho-phep/tin-noi-bo-\n"}
     traps = [robots, 
         {"url": f"{F}/vo-tan/", "prefix": True, "fault": "pagination", "kind": "trap"},
         {"url": "/bad/portal/tin-moi.html", "prefix": True, "fault": "pagination", "param": "trang",

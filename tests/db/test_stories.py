@@ -119,3 +119,28 @@ def test_the_mirror_repost_is_one_story_with_two_portals(crawled):
                for n, k, src in rows), rows
     # and nothing else of the mirror was merged
     assert len(rows) == 1
+
+
+def test_a_full_rebuild_finds_the_same_stories(crawled, tmp_path):
+    """`Store.rebuild_stories` (the batch path) and the incremental path agree."""
+    import shutil
+
+    copy = tmp_path / "rebuild.db"
+    shutil.copy(crawled["db"], copy)
+
+    def partition(db):
+        con = sqlite3.connect(db)
+        groups: dict[int, set] = {}
+        for url, story in con.execute("SELECT url, story_id FROM articles"):
+            groups.setdefault(story, set()).add(url)
+        return sorted(sorted(g) for g in groups.values())
+
+    before = partition(copy)
+    store = Store(copy)
+    counts = store.rebuild_stories(workers=2, batch=10)
+    store.close()
+    assert partition(copy) == before
+    assert counts["articles"] == sum(len(g) for g in before)
+    con = sqlite3.connect(copy)
+    assert con.execute("SELECT count(*) FROM stories").fetchone()[0] == len(before)
+    assert con.execute("SELECT count(*) FROM minhash_bands").fetchone()[0] == 16 * counts["articles"]
