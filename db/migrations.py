@@ -173,3 +173,18 @@ def m004_incremental(db: Database) -> None:
         FROM sources s LEFT JOIN totals t ON t.source = s.name
         LEFT JOIN latest l ON l.source = s.name
     """)
+
+
+@migrations()
+def m005_analyst_indexes(db: Database) -> None:
+    """Indexes for Datasette's pages on a large archive (bench/search.py measures them).
+
+    `meetings` filters `articles.relevant = 1`: (relevant, published) gives its newest-first
+    page without sorting every briefing, and (relevant, X) lets each of its facets count from
+    an index instead of the rows. period_quarter completes the single-column facet indexes of
+    `articles` (m002).
+    """
+    db["articles"].create_index(["period_quarter"], if_not_exists=True)
+    for column in ("published", "province", "level", "meeting_kind", "period_year",
+                   "period_quarter", "source"):
+        db["articles"].create_index(["relevant", column], if_not_exists=True)

@@ -38,6 +38,7 @@ class StorePipeline:
         spider = spider or self.spider
         self.run_id = self.crawler.settings.getint("GIAOBAN_RUN_ID") or self.store.begin_run(
             sources=[], args={"spider": spider.name})
+        spider.giaoban_run_id = self.run_id  # the spider tells a resumed crawl by it
 
     def _sources_registered(self):
         spider = self.spider

@@ -66,13 +66,40 @@ def _fail(path, idx, name, msg) -> SourcesError:
     return SourcesError(f"{path}: {where}: {msg}")
 
 
+# field → (accepted types, what the error says); None is always accepted (the default)
+_TYPED = {
+    "province": ((str,), "a text"), "locality": ((str,), "a text"), "notes": ((str,), "a text"),
+    "user_agent": ((str,), "a text"), "verified": ((bool,), "true or false"),
+    "prefilter": ((bool,), "true or false"),
+    "max_pages": ((int,), "a whole number of at least 1"),
+    "concurrency": ((int,), "a whole number of at least 1"),
+    "download_delay": ((int, float), "a number of seconds, at least 0"),
+}
+
+
+def _check_types(path: str, idx: int, name, raw: dict) -> None:
+    """Wrong types fail here, at load, not as a TypeError in the middle of a crawl."""
+    for key, (types, what) in _TYPED.items():
+        value = raw.get(key)
+        if value is None:
+            continue
+        ok = isinstance(value, types) and not (bool not in types and isinstance(value, bool))
+        if ok and key in ("max_pages", "concurrency"):
+            ok = value >= 1
+        if ok and key == "download_delay":
+            ok = value >= 0
+        if not ok:
+            raise _fail(path, idx, name, f"field '{key}' must be {what}, not {value!r}")
+
+
 def _validate(path: str, idx: int, raw: dict, profiles: set[str] | None) -> Source:
     name = raw.get("name") if isinstance(raw, dict) else None
     if not isinstance(raw, dict):
         raise _fail(path, idx, None, "an entry must be a mapping")
     unknown = set(raw) - _FIELDS
     if unknown:
-        raise _fail(path, idx, name, f"unknown field '{sorted(unknown)[0]}'")
+        raise _fail(path, idx, name, f"unknown field '{sorted(map(str, unknown))[0]}'")
+    _check_types(path, idx, name if isinstance(name, str) else None, raw)
     if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
         raise _fail(path, idx, name, "field 'name' must be a lower-case id")
     host = raw.get("host")
@@ -92,7 +119,11 @@ def _validate(path: str, idx: int, raw: dict, profiles: set[str] | None) -> Sour
         if not isinstance(value, list):
             raise _fail(path, idx, name, f"field '{key}' must be a list of URLs")
         for u in value:
-            parts = urlsplit(str(u))
+            try:
+                parts = urlsplit(str(u))
+                parts.port  # noqa: B018  (raises on a port out of range)
+            except ValueError:
+                raise _fail(path, idx, name, f"field '{key}': not a valid URL: {u!r}") from None
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise _fail(path, idx, name, f"field '{key}': not an http(s) URL: {u!r}")
             if parts.netloc.lower().removeprefix("www.") != host.lower().removeprefix("www."):
@@ -121,6 +152,9 @@ def load_sources(path: str | Path, names: list[str] | None = None) -> list[Sourc
         data = yaml.safe_load(path.read_text("utf-8"))
     except yaml.YAMLError as exc:
         raise SourcesError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise SourcesError(f"{path}: not a readable UTF-8 text file ({exc.__class__.__name__})"
+                           ) from None
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         raise SourcesError(f"{path}: expected a mapping with a 'sources' list")
     profiles = set(load_profiles())

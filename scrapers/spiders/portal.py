@@ -61,6 +61,8 @@ class PortalSpider(scrapy.Spider):
         self.listing_pages: Counter = Counter()
         self.state: dict[str, tuple] = {}
         self.since = None
+        self.resuming = False
+        self.listing_seen: set[str] = set()
 
     # -- set-up ------------------------------------------------------------
     def _load(self) -> list[Source]:
@@ -82,6 +84,11 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.set_value("giaoban/sources_error", str(exc))
             return
         self.state = _load_state(self.settings.get("GIAOBAN_DB"), [s.name for s in srcs])
+        # after a crawl that did not finish (killed, crashed), the listings are walked in full
+        run_id = self.settings.getint("GIAOBAN_RUN_ID") or getattr(self, "giaoban_run_id", None)
+        self.resuming = _previous_run_unfinished(self.settings.get("GIAOBAN_DB"), run_id)
+        if self.resuming:
+            self.logger.info("giaoban: the previous crawl did not finish: resuming in full")
         since = self.settings.get("GIAOBAN_SINCE")
         self.since = date.fromisoformat(since[:10]) if since else None
         for src in srcs:
@@ -89,7 +96,7 @@ class PortalSpider(scrapy.Spider):
             for url in src.listing_urls:
                 yield self._request(src, url, role="listing", priority=30)
             # a source crawled before is re-entered through its listings only
-            if not (known and src.listing_urls):
+            if not (known and src.listing_urls) or self.resuming:
                 for url in src.start_urls:
                     yield self._request(src, url, role="start", priority=20)
         # recent articles are revisited (conditional GET) to catch edits
@@ -112,7 +119,7 @@ class PortalSpider(scrapy.Spider):
                 "autothrottle_dont_adjust_delay": src.download_delay is not None}
         headers = {}
         known = self.state.get(url)
-        if known:
+        if known and (role == "article" or not self.resuming):
             # conditional GET: an unchanged page costs a 304 and no extraction
             if known[1]:
                 headers["If-None-Match"] = known[1]
@@ -246,10 +253,14 @@ class PortalSpider(scrapy.Spider):
         stop = (article_links and known_links == article_links and
                 (known_links >= min(k, article_links)))
         stop = stop or bool(dated_items and old_items == dated_items)
+        stop = stop and not self.resuming
         if stop and listing_requests:
             self.crawler.stats.inc_value("giaoban/pagination_stopped")
             return
         for url in listing_requests:
+            if url in self.listing_seen:
+                continue  # menus repeat the same listing links on every page: count once
+            self.listing_seen.add(url)
             if self.listing_pages[src.name] >= MAX_LISTING_PAGES:
                 self.crawler.stats.inc_value("giaoban/listing_cap_reached")
                 break
@@ -325,6 +336,25 @@ def _load_state(db_path: str | None, sources: list[str]) -> dict[str, tuple]:
     except sqlite3.Error:
         return {}
     return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def _previous_run_unfinished(db_path: str | None, run_id: int | None) -> bool:
+    """True when the crawl before this one left its run 'running' (SIGKILL, power loss)."""
+    import sqlite3
+    from pathlib import Path
+
+    if not db_path or not Path(db_path).exists():
+        return False
+    try:
+        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+        try:
+            row = con.execute("SELECT status FROM crawl_runs WHERE id < ? ORDER BY id DESC "
+                              "LIMIT 1", [run_id or 1 << 62]).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+    return bool(row) and row[0] not in ("finished",)
 
 
 def _ts(value: str | None):

@@ -32,7 +32,7 @@ import generate  # noqa: E402  (mirror/badinput/generate.py)
 from aggregator.canonical import canonicalize  # noqa: E402
 from scrapers.mirror import Mirror  # noqa: E402
 
-CRAWL_TIMEOUT_S = 2      # `giaoban crawl --timeout`: the slow pages answer after 8 s
+CRAWL_TIMEOUT_S = 4      # `giaoban crawl --timeout`: the slow pages answer after 8 s (or never)
 CRAWL_BOUND_S = 150      # the whole bad-input crawl must finish within this (measured ~35 s)
 
 
@@ -93,7 +93,7 @@ def badinput_crawl() -> dict:
     atexit.register(mirror.stop)
     sources = work / "sources.yaml"
     sources.write_text(mirror.sources_yaml(), "utf-8")
-    db, log = work / "badinput.db", work / "crawl.log"
+    db, log = work / "giaoban.db", work / "crawl.log"  # served as /giaoban
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     started = time.monotonic()
     proc = subprocess.run(

@@ -113,7 +113,8 @@ def test_every_kind_of_bad_input_is_counted(db):
         r"giaoban/redirect_refused/scheme": 3, r"robotstxt/forbidden": 20,
         r"giaoban/skipped_not_html": 8, r"giaoban/page_type/stub": 200,
         r"giaoban/bad_pages": 250, r"giaoban/fetch_errors": 150,
-        r"giaoban/links_skipped_trap": 1, r"giaoban/listing_cap_reached": 1,
+        # endless pagination ends at the listing cap or at DEPTH_LIMIT, whichever comes first
+        r"giaoban/links_skipped_trap": 1, r"giaoban/listing_cap_reached|request_depth_max": 1,
         r"giaoban/articles_new": 30,
     }
     low = {p: (stat(p), n) for p, n in counted.items() if stat(p) < n}
@@ -151,3 +152,25 @@ def test_site_manifest_lists_exactly_the_generated_good_pages(crawl):
 
     assert "badinput" not in [s.name for s in load_sites()]
     assert yaml.safe_load((crawl["site"].folder / "site.yaml").read_text())["bad_input"] is True
+
+
+def test_figures_for_the_readme(crawl, db):
+    """What the README's Guarantees quote (`pytest -s -k figures tests/reliability`)."""
+    rows = {}
+    for r in CORPUS:
+        outcome = r["expect"]["outcome"]
+        stored = key(r["url"]) in db["articles"]
+        row = rows.setdefault(r["kind"], [0, 0, 0])
+        row[0] += 1
+        row[1] += stored
+        row[2] += not stored and outcome != "redirected"
+    tried = sum(r[0] for r in rows.values())
+    stored = sum(r[1] for r in rows.values())
+    stats = db["stats"]
+    print(f"\n{'kind':16} {'pages':>5} {'stored':>6} {'refused with a reason':>22}")
+    for kind, (n, s, refused) in rows.items():
+        print(f"{kind:16} {n:5} {s:6} {refused:22}")
+    print(f"{'total':16} {tried:5} {stored:6} {sum(r[2] for r in rows.values()):22}")
+    print(f"requests {stats['downloader/request_count']}, crawl {crawl['seconds']:.1f} s, "
+          f"0 tracebacks, other host hit {len(crawl['other'].hits)} times")
+    assert tried >= 500 and stored == len(crawl["site"].config["expect"]["articles"])
