@@ -27,6 +27,13 @@ from scrapers.registry import (DEFAULT_SOURCES, Source, SourcesError, load_sourc
 
 __all__ = ["PortalSpider"]
 
+try:  # Scrapy ≥ 2.13 raises its own timeout type
+    from scrapy.exceptions import DownloadTimeoutError
+
+    _DOWNLOAD_TIMEOUT: tuple = (DownloadTimeoutError,)
+except ImportError:  # pragma: no cover - older Scrapy
+    _DOWNLOAD_TIMEOUT = ()
+
 _SKIP_EXT = re.compile(
     r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|jpe?g|png|gif|bmp|webp|svg|mp3|mp4|avi|wmv|flv|"
     r"exe|msi|apk|iso|css|js|ico|xml|rss|txt)(\?|$)", re.IGNORECASE)
@@ -303,7 +310,7 @@ class PortalSpider(scrapy.Spider):
             reason = f"HTTP {status}"
         elif failure.check(DNSLookupError):
             reason = "DNS lookup failed"
-        elif failure.check(TimeoutError, TCPTimedOutError):
+        elif failure.check(TimeoutError, TCPTimedOutError, *_DOWNLOAD_TIMEOUT):
             reason = "timeout"
         if "robots.txt" in reason:
             self.crawler.stats.inc_value("giaoban/robots_forbidden")
