@@ -419,7 +419,6 @@ class Store:
         # 1. signatures and band keys for everything, indexes dropped (built once afterwards)
         db.execute("DROP INDEX IF EXISTS idx_minhash_bands_band_key")
         db.execute("DROP INDEX IF EXISTS idx_minhash_bands_article_id")
-        sig_of: dict[int, bytes] = {}
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for start in range(0, len(ids), batch):
                 chunk = ids[start:start + batch]
@@ -468,7 +467,6 @@ class Store:
                                [story_id, why, round(sim, 3), article_id])
             if progress:
                 progress(len(ids) + min(start + batch, len(ids)), 2 * len(ids))
-        del sig_of
         with db.atomic():
             db.execute("""
                 UPDATE stories SET
