@@ -21,8 +21,9 @@ from datasketch import MinHash
 
 from .normalize import fold
 
-__all__ = ["NUM_PERM", "BANDS", "ROWS", "signature", "signatures", "band_keys", "similarity",
-           "EventFacts", "same_story", "NEAR", "NEAR_SAME_DAY", "NEAR_NO_FACTS", "MIN_NEAR"]
+__all__ = ["NUM_PERM", "BANDS", "ROWS", "signature", "signatures", "signatures_and_bands",
+           "band_keys", "similarity", "BandIndex", "EventFacts", "same_story", "NEAR",
+           "NEAR_SAME_DAY", "NEAR_NO_FACTS", "MIN_NEAR"]
 
 NUM_PERM = 64
 BANDS, ROWS = 16, 4          # LSH threshold about (1/16)^(1/4) = 0.5: generous candidates
@@ -42,13 +43,13 @@ _MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1][:SH
                 dtype=np.uint64)
 
 
-def shingle_hashes(text: str) -> np.ndarray:
+def shingle_hashes(text: str, folded: bool = False) -> np.ndarray:
     """32-bit hashes of the text's 5-word shingles (folded words, so tone style and đ/d agree).
 
     Words are hashed once (crc32, C speed) and shingles are combined with numpy: this is the
     hot path of a million-article build.
     """
-    words = _WORD.findall(fold(text))
+    words = _WORD.findall(text if folded else fold(text))
     if not words:
         return np.zeros(0, dtype=np.uint64)
     wh = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
@@ -66,11 +67,13 @@ def _identity(x):
     return x
 
 
-def signature(text: str) -> np.ndarray:
-    """MinHash signature (uint32 × NUM_PERM) of the folded, normalised text."""
+def signature(text: str, folded: bool = False) -> np.ndarray:
+    """MinHash signature (uint32 × NUM_PERM) of the folded, normalised text (`folded`: the
+    caller already folded it, e.g. the Store, which folds the body once for hash and
+    signature)."""
     m = MinHash(num_perm=NUM_PERM, hashfunc=_identity, permutations=_PERMUTATIONS,
                 scheme=_SCHEME)
-    hashes = shingle_hashes(text)
+    hashes = shingle_hashes(text, folded)
     if len(hashes):
         m.update_batch(hashes.tolist())
     return m.hashvalues.astype(np.uint32)
@@ -89,6 +92,60 @@ def band_keys(sig: np.ndarray) -> list[int]:
         h = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
         keys.append(int.from_bytes(h, "little", signed=True) >> 1)
     return keys
+
+
+def signatures_and_bands(texts: list[str]) -> tuple[bytes, bytes]:
+    """Signatures (uint32 × NUM_PERM) and band keys (int64 × BANDS) of many texts, as two
+    packed arrays: a worker's whole answer for a full rebuild in two cheap pickles."""
+    sigs = np.empty((len(texts), NUM_PERM), dtype=np.uint32)
+    keys = np.empty((len(texts), BANDS), dtype=np.int64)
+    for k, text in enumerate(texts):
+        sigs[k] = signature(text)
+        keys[k] = band_keys(sigs[k])
+    return sigs.tobytes(), keys.tobytes()
+
+
+class BandIndex:
+    """Every article's LSH band keys, sorted once in memory, for a full rebuild.
+
+    Articles are numbered by position (publication order). `earlier(p)` answers what the
+    incremental path asks SQLite (`minhash_bands`) for one new article — which articles share a
+    band with it — restricted to those before it, with one sort of the whole archive instead of
+    one indexed query per article.
+    """
+
+    def __init__(self, keys: np.ndarray):
+        n, bands = keys.shape
+        flat = keys.ravel()
+        position = np.repeat(np.arange(n, dtype=np.int64), bands)
+        order = np.lexsort((position, flat))  # by key, then by position
+        self._pos = position[order]
+        sorted_keys = flat[order]
+        first = np.empty(len(order), dtype=bool)
+        first[:1] = True
+        first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        del sorted_keys
+        starts = np.where(first, np.arange(len(order), dtype=np.int64), 0)
+        self._group_start = np.maximum.accumulate(starts)
+        self._slot = np.empty(len(order), dtype=np.int64)  # (position, band) → sorted index
+        self._slot[order] = np.arange(len(order), dtype=np.int64)
+        self._slot = self._slot.reshape(n, bands)
+        del order
+        # an article collides when one of its band entries is not first of its key's group
+        self.collides = np.zeros(n, dtype=bool)
+        self.collides[self._pos[~first]] = True
+
+    def earlier(self, p: int, limit: int) -> np.ndarray:
+        """Positions before p sharing at least one band with p: the `limit` latest of them."""
+        if not self.collides[p]:
+            return np.zeros(0, dtype=np.int64)
+        slots = self._slot[p]
+        starts = self._group_start[slots]
+        parts = [self._pos[g:s] for g, s in zip(starts.tolist(), slots.tolist()) if s > g]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        found = np.unique(np.concatenate(parts))
+        return found[-limit:]
 
 
 def similarity(a: np.ndarray | bytes, b: np.ndarray | bytes) -> float:

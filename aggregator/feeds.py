@@ -200,7 +200,7 @@ def fetch_stories(conn: sqlite3.Connection, spec: FeedSpec) -> list[Story]:
         match = fts_match(spec.value or "")
         if match is None:
             return []
-        where.append("s.story_id IN (SELECT c.story_id FROM articles c WHERE c.id IN "
+        where.append("s.story_id IN (SELECT c.story_id FROM articles c WHERE c.search_key IN "
                      "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?))")
         params.append(match)
     elif spec.kind != "all":

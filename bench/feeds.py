@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aggregator import feeds  # noqa: E402
+from db.search import search_key  # noqa: E402
 from db.store import open_db  # noqa: E402
 
 
@@ -40,13 +41,15 @@ def make_archive(path: Path, n: int) -> None:
                      int(rnd.random() < 0.1), rnd.choice(["giao ban", "trực báo", None]),
                      "huyen", f"Tỉnh {i % 63}", i, "2025-01-01T00:00:00+07:00"))
     conn.executemany("INSERT INTO articles (id, url, source, title, published, body, relevant, "
-                     "meeting_kind, level, province, story_id, updated) "
-                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                     "meeting_kind, level, province, story_id, updated, search_key) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     [(*r, search_key(r[0], r[4])) for r in rows])
     conn.executemany("INSERT INTO stories (story_id, article_id, n_articles, relevant) "
                      "VALUES (?, ?, 1, ?)", [(r[0], r[0], r[6]) for r in rows])
     conn.executemany("INSERT INTO articles_fts (rowid, title, body, title_fold, body_fold) "
                      "VALUES (?, ?, ?, ?, ?)",
-                     [(r[0], r[3], r[5][:120], r[3].lower(), "hoi nghi truc bao")
+                     [(search_key(r[0], r[4]), r[3], r[5][:120], r[3].lower(),
+                       "hoi nghi truc bao")
                       for r in rows[:50_000]])
     conn.commit()
     db.close()

@@ -15,13 +15,19 @@ Design (README "Datasette for analysts"):
 * The query is normalised exactly like the stored text (`normalize_query`): NFC, "uỷ" → "ủy",
   "Ð" → "Đ". Datasette's `escape_fts()` is wrapped so that `?_search=` does this before quoting
   (db/plugins/giaoban_search.py).
+* A search row's rowid is the article's `search_key`, not its id: publication day × 2³² + id.
+  FTS5 walks a match list in rowid order, so "the newest N matches" is read from the index
+  alone (`ORDER BY rowid DESC LIMIT N`), however many articles match — what keeps a broad
+  search over a million articles fast (db/plugins/giaoban_search.py).
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from aggregator.normalize import fold, normalize_text
 
-__all__ = ["TOKENIZE", "FTS_COLUMNS", "index_columns", "normalize_query"]
+__all__ = ["TOKENIZE", "FTS_COLUMNS", "index_columns", "normalize_query", "search_key"]
 
 TOKENIZE = "unicode61 remove_diacritics 0"
 FTS_COLUMNS = ("title", "body", "title_fold", "body_fold")
@@ -36,3 +42,20 @@ def index_columns(title: str | None, body: str | None) -> tuple[str, str, str, s
 def normalize_query(query: str | None) -> str:
     """A search query spelled like the stored text (NFC, one tone-mark style, Đ not Ð)."""
     return normalize_text(query or "")
+
+
+def search_key(article_id: int, published: str | None, first_seen: str | None = None) -> int:
+    """The article's search rowid: publication day (else the day it was first seen) × 2³² + id.
+
+    Unique (the id is in it) and in publication order, so FTS5's rowid order is newest-first
+    order. Undated articles sort with the day they were archived.
+    """
+    day = 0
+    for value in (published, first_seen):
+        if value and len(value) >= 10:
+            try:
+                day = date.fromisoformat(value[:10]).toordinal()
+                break
+            except ValueError:
+                continue
+    return day * 2**32 + int(article_id)

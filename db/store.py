@@ -19,6 +19,7 @@ from aggregator.dedupe import MIN_NEAR, EventFacts, band_keys, same_story, signa
 from aggregator.normalize import fold, normalize_text
 
 from .migrations import migrate
+from .search import index_columns, search_key
 
 __all__ = ["Store", "content_hash", "now_iso"]
 
@@ -29,9 +30,9 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-def content_hash(body: str) -> str:
+def content_hash(body: str, folded: bool = False) -> str:
     """Hash of the folded body: exact reposts (other dashes, spaces, tone style) collide."""
-    key = " ".join(fold(body).split())
+    key = " ".join((body if folded else fold(body)).split())
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
@@ -185,7 +186,8 @@ class Store:
         meeting = article.get("meeting") or {}
         extra = article.get("meeting_extra") or {}
         period_norm = extra.get("period_norm") or {}
-        chash = content_hash(article.get("body") or "")
+        folded_body = fold(article.get("body") or "")  # once, for the hash and the signature
+        chash = content_hash(folded_body, folded=True)
         locality = meeting.get("locality")
         if article.get("relevant") and not locality:
             locality = source_info.get("locality")
@@ -212,10 +214,11 @@ class Store:
             "fetched_url": article.get("url"), "last_seen": now, "crawl_run_id": run_id,
         }
         canonical_kind = "canonical"
-        sig = signature(f"{article.get('title') or ''}\n{article.get('body') or ''}")
+        sig = signature(f"{fold(article.get('title') or '')}\n{folded_body}", folded=True)
         with self.db.atomic():
             found = self.db.execute(
-                "SELECT id, content_hash, revision, title, published FROM articles WHERE url = ?",
+                "SELECT id, content_hash, revision, title, published, search_key FROM articles "
+                "WHERE url = ?",
                 [canonical]).fetchone()
             if found is None:
                 # a known variant URL (print view, old URL) may already point to an article
@@ -223,23 +226,38 @@ class Store:
                                         [article.get("url")]).fetchone()
                 if alias:
                     found = self.db.execute(
-                        "SELECT id, content_hash, revision, title, published FROM articles "
-                        "WHERE id = ?", [alias[0]]).fetchone()
+                        "SELECT id, content_hash, revision, title, published, search_key "
+                        "FROM articles WHERE id = ?", [alias[0]]).fetchone()
             if found is None:
                 # the same text on the same portal under another URL (print view, tracking
                 # noise, a host alias): one article, one more URL variant
                 found = self.db.execute(
-                    "SELECT id, content_hash, revision, title, published FROM articles "
-                    "WHERE source = ? AND content_hash = ? ORDER BY id LIMIT 1",
+                    "SELECT id, content_hash, revision, title, published, search_key "
+                    "FROM articles WHERE source = ? AND content_hash = ? ORDER BY id LIMIT 1",
                     [source, chash]).fetchone()
                 if found is not None:
                     canonical_kind = "variant"
             if found is None:
-                row.update({"first_seen": now, "updated": now, "revision": 1})
-                article_id = self._insert("articles", row)
+                # the story is chosen before the insert: a new row is written once
+                story_id, why, sim = self.match_story(None, chash, sig, self._row_facts(row))
+                if story_id is None:
+                    story_id = self._insert("stories", {"n_articles": 1})
+                # the id is chosen here (what SQLite would choose) so the search key, which
+                # contains it, is written with the row
+                article_id = self.db.execute(
+                    "SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
+                key = search_key(article_id, row["published"], now)
+                row.update({"id": article_id, "first_seen": now, "updated": now,
+                            "revision": 1, "story_id": story_id, "story_reason": why,
+                            "story_similarity": round(sim, 3), "search_key": key})
+                self._insert("articles", row)
+                for column in ("id", "story_id", "story_reason", "story_similarity"):
+                    row.pop(column)
+                old_key = None
                 action = "new"
             else:
                 article_id, old_hash, revision = found[0], found[1], found[2] or 1
+                old_key = found[5]
                 if old_hash == chash:
                     self._update("articles", article_id, {"last_seen": now,
                                                          "crawl_run_id": run_id})
@@ -247,13 +265,19 @@ class Store:
                 else:
                     self._keep_revision(article_id, now)
                     row.pop("url")
-                    row.update({"updated": now, "revision": revision + 1})
+                    first_seen = self.db.execute("SELECT first_seen FROM articles WHERE id = ?",
+                                                 [article_id]).fetchone()[0]
+                    key = search_key(article_id, row["published"], first_seen)
+                    row.update({"updated": now, "revision": revision + 1, "search_key": key})
                     self._update("articles", article_id, row)
                     action = "updated"
             if action != "unchanged":
-                self._index(article_id, row.get("title") or "", row.get("body") or "")
+                self._index(old_key, key, row.get("title") or "", row.get("body") or "")
                 self._store_signature(article_id, sig)
-                self._assign_story(article_id, chash, sig, keep=(action == "updated"))
+                if action == "new":
+                    self.refresh_story(story_id)
+                else:
+                    self._assign_story(article_id, chash, sig, keep=True)
             variants = [(canonical, canonical_kind), (article.get("url"), "fetched")]
             variants += [(u, "print") for u in article.get("alternate_urls") or []]
             for variant, kind in variants:
@@ -266,14 +290,14 @@ class Store:
                     [variant, article_id, kind, now, now])
         return article_id, action
 
-    def _index(self, article_id: int, title: str, body: str) -> None:
-        """Replace the article's search row (same transaction); keys built by db/search.py."""
-        from .search import index_columns
-
-        self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
+    def _index(self, old_key: int | None, key: int, title: str, body: str) -> None:
+        """Replace the article's search row (same transaction); its rowid is the article's
+        search_key, its columns are built by db/search.py."""
+        if old_key is not None:
+            self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [old_key])
         self.db.execute(
             "INSERT INTO articles_fts (rowid, title, body, title_fold, body_fold) "
-            "VALUES (?, ?, ?, ?, ?)", [article_id, *index_columns(title, body)])
+            "VALUES (?, ?, ?, ?, ?)", [key, *index_columns(title, body)])
 
     def _insert(self, table: str, row: dict) -> int:
         """Plain INSERT (the hot path: sqlite-utils re-reads the schema on every call)."""
@@ -311,10 +335,21 @@ class Store:
             [article_id]).fetchone()
         return EventFacts(bool(r[0]), *r[1:])
 
-    def match_story(self, article_id: int, chash: str, sig) -> tuple[int | None, str, float]:
-        """The story this article belongs to: (story_id or None, why, similarity)."""
+    @staticmethod
+    def _row_facts(row: dict) -> EventFacts:
+        return EventFacts(bool(row.get("relevant")), row.get("meeting_date"),
+                          row.get("period_year"), row.get("period_quarter"),
+                          row.get("period_half"), row.get("period_month"), row.get("locality"),
+                          row.get("level"), row.get("published"))
+
+    def match_story(self, article_id: int | None, chash: str, sig,
+                    facts: EventFacts | None = None) -> tuple[int | None, str, float]:
+        """The story this article belongs to: (story_id or None, why, similarity).
+
+        `article_id` is None for an article not inserted yet (then `facts` are its own).
+        """
         twin = self.db.execute(
-            "SELECT story_id FROM articles WHERE content_hash = ? AND id != ? "
+            "SELECT story_id FROM articles WHERE content_hash = ? AND id IS NOT ? "
             "AND story_id IS NOT NULL ORDER BY id LIMIT 1", [chash, article_id]).fetchone()
         if twin:
             return twin[0], "same normalised text", 1.0
@@ -324,7 +359,7 @@ class Store:
             f"SELECT m.sig, a.story_id, a.relevant, a.meeting_date, a.period_year, "
             f"a.period_quarter, a.period_half, a.period_month, a.locality, a.level, a.published "
             f"FROM (SELECT DISTINCT article_id FROM minhash_bands WHERE band_key IN ({marks}) "
-            f"AND article_id != ? LIMIT {MAX_CANDIDATES}) c "
+            f"AND article_id IS NOT ? LIMIT {MAX_CANDIDATES}) c "
             f"JOIN article_minhash m ON m.article_id = c.article_id "
             f"JOIN articles a ON a.id = c.article_id WHERE a.story_id IS NOT NULL",
             [*keys, article_id]).fetchall()
@@ -337,7 +372,7 @@ class Store:
         order = np.argsort(-sims)
         if sims[order[0]] < MIN_NEAR:
             return None, "no near-duplicate", float(sims[order[0]])
-        mine = self._facts(article_id)
+        mine = facts if facts is not None else self._facts(article_id)
         rejected = None
         for k in order:
             sim = float(sims[k])
@@ -393,94 +428,190 @@ class Store:
         return self.db.atomic()
 
     def rebuild_stories(self, workers: int = 2, batch: int = 20000, progress=None) -> dict:
+        """Recompute signatures, bands and stories for the whole archive (`_rebuild_stories`).
+
+        Stories are deleted and re-created: the foreign key from `articles` is checked once, at
+        the end, instead of nulling every story_id first.
+        """
+        import time
+
+        self.db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            counts = self._rebuild_stories(workers, batch, progress)
+        finally:
+            self.db.execute("PRAGMA foreign_keys = ON")
+        t = time.perf_counter()
+        broken = self.db.execute("PRAGMA foreign_key_check(articles)").fetchall()
+        if broken:
+            raise RuntimeError(f"rebuild left {len(broken)} articles without their story")
+        counts["seconds"]["check"] = round(time.perf_counter() - t, 1)
+        return counts
+
+    def _rebuild_stories(self, workers: int, batch: int, progress) -> dict:
         """Recompute signatures, bands and stories for the whole archive (an admin job).
 
-        Articles are visited in publication order so the earliest copy founds each story.
-        Signatures are computed in `workers` processes; every other step is SQL. Story ids are
-        renumbered: run it on a fresh import, not under published feeds.
+        The same decisions as the incremental path (`match_story`), made in bulk: articles are
+        visited in publication order so the earliest copy founds each story; an exact twin
+        joins its twin's story; otherwise the candidates are the earlier articles sharing an
+        LSH band (an in-memory `BandIndex` instead of one indexed query per article), checked
+        by similarity and the event guard. Signatures are computed in `workers` processes while
+        this one reads and writes. Story ids are renumbered: run it on a fresh import, not under
+        published feeds. `counts["seconds"]` times each phase.
         """
         import multiprocessing
+        import time
 
         import numpy as np
 
-        from aggregator.dedupe import signatures
+        from aggregator.dedupe import BANDS, NUM_PERM, BandIndex, signatures_and_bands
 
         db = self.db
+        clock, seconds = time.perf_counter(), {}
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            seconds[name] = round(now - clock, 1)
+            clock = now
+
+        # publication order: the earliest copy founds each story
+        order = db.execute("SELECT id, content_hash FROM articles "
+                           "ORDER BY coalesce(published, '9999'), id").fetchall()
+        n = len(order)
+        ids = np.fromiter((r[0] for r in order), dtype=np.int64, count=n)
+        hashes = [r[1] for r in order]
+        del order
+        position = np.full(int(ids.max()) + 1 if n else 1, -1, dtype=np.int64)
+        position[ids] = np.arange(n, dtype=np.int64)
+        counts = {"articles": n, "stories": 0, "exact": 0, "near": 0, "rejected": 0}
+        db.execute("PRAGMA cache_size = -262144")  # 256 MB: band index and stories are large
         with db.atomic():
-            db.execute("UPDATE articles SET story_id = NULL, story_reason = NULL, "
-                       "story_similarity = NULL")
             for table in ("minhash_bands", "article_minhash", "stories"):
                 db.execute(f"DELETE FROM {table}")
-        ids = [r[0] for r in db.execute(
-            "SELECT id FROM articles ORDER BY coalesce(published, '9999'), id")]
-        counts = {"articles": len(ids), "stories": 0, "exact": 0, "near": 0, "rejected": 0}
-        db.execute("PRAGMA cache_size = -262144")  # 256 MB: the band index is large
-        db.execute("PRAGMA mmap_size = 1073741824")
-        # 1. signatures and band keys for everything, indexes dropped (built once afterwards)
         db.execute("DROP INDEX IF EXISTS idx_minhash_bands_band_key")
         db.execute("DROP INDEX IF EXISTS idx_minhash_bands_article_id")
+        lap("read")
+        # 1. signatures and band keys (workers), stored in id order while the next batch runs
+        sigs = np.empty((n, NUM_PERM), dtype=np.uint32)
+        keys = np.empty((n, BANDS), dtype=np.int64)
+
+        def store_batch(chunk: list[int], job) -> None:
+            got = [(np.frombuffer(s, dtype=np.uint32).reshape(-1, NUM_PERM),
+                    np.frombuffer(k, dtype=np.int64).reshape(-1, BANDS)) for s, k in job.get()]
+            part_sigs = np.concatenate([g[0] for g in got])
+            part_keys = np.concatenate([g[1] for g in got])
+            where = position[np.asarray(chunk, dtype=np.int64)]
+            sigs[where], keys[where] = part_sigs, part_keys
+            with db.atomic():
+                db.conn.executemany(
+                    "INSERT INTO article_minhash (article_id, sig) VALUES (?, ?)",
+                    zip(chunk, (row.tobytes() for row in part_sigs)))
+                db.conn.executemany(
+                    "INSERT INTO minhash_bands (band_key, article_id) VALUES (?, ?)",
+                    zip(part_keys.ravel().tolist(), np.repeat(chunk, BANDS).tolist()))
+
+        done = 0
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for start in range(0, len(ids), batch):
-                chunk = ids[start:start + batch]
-                marks = ",".join("?" * len(chunk))
-                texts = dict(db.execute(
-                    f"SELECT id, coalesce(title, '') || char(10) || coalesce(body, '') "
-                    f"FROM articles WHERE id IN ({marks})", chunk).fetchall())
-                parts = [[texts[i] for i in chunk[k:k + 1000]]
-                         for k in range(0, len(chunk), 1000)]
-                sigs = [b for part in pool.imap(signatures, parts) for b in part]
-                with db.atomic():
-                    db.conn.executemany(
-                        "INSERT INTO article_minhash (article_id, sig) VALUES (?, ?)",
-                        zip(chunk, sigs))
-                    db.conn.executemany(
-                        "INSERT INTO minhash_bands (band_key, article_id) VALUES (?, ?)",
-                        [(k, i) for i, b in zip(chunk, sigs)
-                         for k in band_keys(np.frombuffer(b, dtype=np.uint32))])
-                if progress:
-                    progress(min(start + batch, len(ids)), 2 * len(ids))
+            pending = None
+            cursor = db.execute("SELECT id, coalesce(title, '') || char(10) || "
+                                "coalesce(body, '') FROM articles ORDER BY id")
+            while True:
+                rows = cursor.fetchmany(batch)
+                if not rows:
+                    break
+                chunk = [r[0] for r in rows]
+                texts = [r[1] for r in rows]
+                del rows
+                job = pool.map_async(signatures_and_bands,
+                                     [texts[k:k + 500] for k in range(0, len(texts), 500)])
+                if pending:
+                    store_batch(*pending)
+                    done += len(pending[0])
+                    if progress:
+                        progress(done, 2 * n)
+                pending = (chunk, job)
+            if pending:
+                store_batch(*pending)
+                done += len(pending[0])
+        lap("signatures")
         with db.atomic():
             db["minhash_bands"].create_index(["band_key"], if_not_exists=True)
             db["minhash_bands"].create_index(["article_id"], if_not_exists=True)
-        # 2. stories, in publication order: the earliest copy founds each story
-        for start in range(0, len(ids), batch):
-            chunk = ids[start:start + batch]
-            marks = ",".join("?" * len(chunk))
-            rows = dict(((i, (h, m)) for i, h, m in db.execute(
-                f"SELECT a.id, a.content_hash, m.sig FROM articles a JOIN article_minhash m "
-                f"ON m.article_id = a.id WHERE a.id IN ({marks})", chunk)))
-            with db.atomic():
-                for article_id in chunk:
-                    chash, sig = rows[article_id]
-                    story_id, why, sim = self.match_story(
-                        article_id, chash, np.frombuffer(sig, dtype=np.uint32))
-                    if story_id is None:
-                        db.execute("INSERT INTO stories (article_id, n_articles) VALUES (?, 1)",
-                                   [article_id])
-                        story_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-                        counts["stories"] += 1
-                        counts["rejected"] += "rejected" in why
+        lap("band index (SQLite)")
+        # 2. stories, in publication order, from an in-memory band index
+        index = BandIndex(keys)
+        del keys
+        lap("band index (memory)")
+        story_of = np.zeros(n, dtype=np.int64)
+        founders: list[int] = []
+        assigned: list[tuple] = []
+        first_of_hash: dict[str, int] = {}
+        facts: dict[int, EventFacts] = {}
+
+        def facts_of(p: int) -> EventFacts:
+            if p not in facts:
+                facts[p] = self._facts(int(ids[p]))
+            return facts[p]
+
+        for p in range(n):
+            story, why, sim = 0, "no near-duplicate", 0.0
+            twin = first_of_hash.get(hashes[p])
+            if twin is not None:
+                story, why, sim = int(story_of[twin]), "same normalised text", 1.0
+            else:
+                if hashes[p] is not None:
+                    first_of_hash[hashes[p]] = p
+                earlier = index.earlier(p, MAX_CANDIDATES)
+                if len(earlier):
+                    sims = (sigs[earlier] == sigs[p]).mean(axis=1)
+                    best = float(sims.max())
+                    if best < MIN_NEAR:
+                        sim = best
                     else:
-                        counts["exact" if why.startswith("same normalised") else "near"] += 1
-                    db.execute("UPDATE articles SET story_id = ?, story_reason = ?, "
-                               "story_similarity = ? WHERE id = ?",
-                               [story_id, why, round(sim, 3), article_id])
-            if progress:
-                progress(len(ids) + min(start + batch, len(ids)), 2 * len(ids))
+                        rejected = None
+                        for k in np.argsort(-sims, kind="stable"):
+                            if sims[k] < MIN_NEAR:
+                                break
+                            ok, reason = same_story(float(sims[k]), facts_of(p),
+                                                    facts_of(int(earlier[k])))
+                            if ok:
+                                story, why, sim = int(story_of[earlier[k]]), reason, float(sims[k])
+                                break
+                            rejected = rejected or (f"near-duplicate rejected: {reason}",
+                                                    float(sims[k]))
+                        if not story:
+                            why, sim = rejected
+            if story:
+                counts["exact" if why.startswith("same normalised") else "near"] += 1
+            else:
+                founders.append(p)
+                story = len(founders)
+                counts["stories"] += 1
+                counts["rejected"] += "rejected" in why
+            story_of[p] = story
+            assigned.append((story, why, round(sim, 3), int(ids[p])))
+            if len(facts) > 200_000:  # a cache of recent articles' facts, not of the archive
+                facts.clear()
+            if progress and p % batch == 0:
+                progress(n + p, 2 * n)
+        del index, sigs
+        lap("stories (memory)")
+        assigned.sort(key=lambda r: r[3])  # id order: sequential writes
         with db.atomic():
-            db.execute("""
-                UPDATE stories SET
-                  n_articles = (SELECT count(*) FROM articles a WHERE a.story_id = stories.story_id),
-                  n_sources = (SELECT count(DISTINCT source) FROM articles a
-                               WHERE a.story_id = stories.story_id),
-                  first_published = (SELECT min(published) FROM articles a
-                                     WHERE a.story_id = stories.story_id),
-                  title = (SELECT title FROM articles a WHERE a.id = stories.article_id),
-                  relevant = (SELECT max(relevant) FROM articles a
-                              WHERE a.story_id = stories.story_id)""")
-            for (story_id,) in db.execute("SELECT story_id FROM stories WHERE n_articles > 1"
-                                          ).fetchall():
+            db.conn.executemany(
+                "INSERT INTO stories (story_id, article_id, n_articles, n_sources, "
+                "first_published, title, relevant) SELECT ?, id, 1, 1, published, title, "
+                "relevant FROM articles WHERE id = ?",
+                ((k + 1, int(ids[p])) for k, p in enumerate(founders)))
+            db.conn.executemany("UPDATE articles SET story_id = ?, story_reason = ?, "
+                                "story_similarity = ? WHERE id = ?", assigned)
+            shared = np.flatnonzero(np.bincount(story_of, minlength=len(founders) + 1) > 1)
+            for story_id in shared.tolist():
                 self.refresh_story(story_id)
+        lap("write stories")
+        if progress:
+            progress(2 * n, 2 * n)
+        counts["seconds"] = seconds
         return counts
 
     def close(self) -> None:

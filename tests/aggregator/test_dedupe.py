@@ -66,3 +66,35 @@ def test_labelled_pairs_targets():
     assert r["tp"] + r["fn"] >= 30 and r["fp"] + r["tn"] >= 30
     assert r["merged_different"] == []
     assert r["precision"] >= 0.98 and r["recall"] >= 0.95, r["missed"]
+
+
+def test_band_index_finds_exactly_the_earlier_articles_sharing_a_band():
+    """The rebuild's in-memory index answers what `minhash_bands` answers, before p only."""
+    import numpy as np
+
+    from aggregator.dedupe import BANDS, BandIndex
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 40, size=(300, BANDS), dtype=np.int64)  # many collisions
+    keys[:, 1:] += np.arange(1, BANDS) * 1000  # keys of different bands never meet
+    keys[250:] = rng.integers(10**9, 2 * 10**9, size=(50, BANDS))  # these collide with nobody
+    index = BandIndex(keys)
+    for p in range(len(keys)):
+        expected = sorted({q for q in range(p) if set(keys[q]) & set(keys[p])})
+        assert index.earlier(p, limit=10_000).tolist() == expected
+        assert index.collides[p] == bool(expected)
+        assert index.earlier(p, limit=3).tolist() == expected[-3:]
+    assert not index.collides[250:].any()
+
+
+def test_a_signature_of_folded_parts_is_the_signature_of_the_text():
+    """The Store folds title and body apart (once, shared with the content hash); a rebuild
+    signs the raw text: both must give one signature."""
+    from aggregator.normalize import fold
+
+    title = "Thường trực Thị uỷ giao ban với MTTQ và các đoàn thể quý I/2024"
+    body = ("Sáng 5/4, Thường trực Thị ủy Ba Đồn giao ban với Ủy ban MTTQ và các đoàn thể "
+            "chính trị - xã hội thị xã.\n\nĐồng chí Nguyễn Văn Hải chủ trì; hoà giải, trực báo "
+            "— dân vận khéo.")
+    assert (signature(f"{fold(title)}\n{fold(body)}", folded=True)
+            == signature(f"{title}\n{body}")).all()

@@ -19,10 +19,11 @@ from conftest import ROOT, free_port
 
 
 @contextmanager
-def serve(db: str | Path) -> Iterator[str]:
-    """`giaoban serve --db DB` on a free port; yields its base URL, stops the whole group."""
+def serve(db: str | Path, **environ: str) -> Iterator[str]:
+    """`giaoban serve --db DB` on a free port; yields its base URL, stops the whole group.
+    `environ` adds environment variables (e.g. GIAOBAN_SEARCH_NEWEST)."""
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **environ)
     log = tempfile.TemporaryFile()  # a file, not a pipe: the access log must never block it
     proc = subprocess.Popen([sys.executable, "-m", "aggregator.cli", "serve", "--db", str(db),
                              "--port", str(port)], cwd=ROOT, env=env,
