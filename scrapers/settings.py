@@ -56,6 +56,7 @@ GIAOBAN_REVISIT_DAYS = 14        # articles first seen this recently are revisit
 GIAOBAN_REVISIT_AFTER_HOURS = 6  # … at most this often (conditional GET)
 GIAOBAN_KNOWN_STOP = 10          # stop paginating after K consecutive known items
 GIAOBAN_SINCE = None             # stop paginating at listing items older than this date
+GIAOBAN_RETRY_FAILED_DAYS = 7    # pages that failed on a transient error are retried this long
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -114,6 +114,17 @@ class PortalSpider(scrapy.Spider):
                 if src is not None:
                     self.crawler.stats.inc_value("giaoban/revisits")
                     yield self._request(src, url, role="article", priority=5)
+        # pages that failed on a transient error (timeout, 5xx) are tried again: a listing
+        # that now answers 304 would never lead back to them
+        for url, known in self.state.items():
+            if known[0] == "error" and self._should_retry_failed(known):
+                src = by_host.get(urlsplit(url).netloc.lower())
+                if src is not None:
+                    self.crawler.stats.inc_value("giaoban/retried_failed")
+                    profile = self.profiles.get(self.families.get(src.name) or "")
+                    role = "article" if page_type_from_url(url, profile) == "article" \
+                        else "unknown"
+                    yield self._request(src, url, role=role, priority=4)
 
     def _count(self, src: Source, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"giaoban/source/{src.name}/{key}", n)
@@ -149,6 +160,15 @@ class PortalSpider(scrapy.Spider):
         if first_seen is None or (now - first_seen).total_seconds() > revisit_days * 86400:
             return False
         return last_seen is None or (now - last_seen).total_seconds() >= after_hours * 3600
+
+    def _should_retry_failed(self, known: tuple) -> bool:
+        """A transient failure (no HTTP status, 5xx, 408, 429) first seen recently enough."""
+        status, first_seen = known[6], _ts(known[7])
+        if status is not None and not (status >= 500 or status in (408, 429)):
+            return False  # 404, 410, 403: the page is gone or forbidden, not flaky
+        days = self.settings.getfloat("GIAOBAN_RETRY_FAILED_DAYS", 7)
+        return first_seen is not None and \
+            (datetime.now(timezone.utc) - first_seen).total_seconds() <= days * 86400
 
     # -- responses ---------------------------------------------------------
     def parse(self, response: Response):
@@ -336,7 +356,8 @@ def _load_state(db_path: str | None, sources: list[str]) -> dict[str, tuple]:
         try:
             rows = con.execute(
                 "SELECT p.url, p.page_type, p.etag, p.last_modified, p.last_seen, a.first_seen, "
-                "a.published FROM pages p LEFT JOIN articles a ON a.id = p.article_id "
+                "a.published, p.status, p.first_seen FROM pages p "
+                "LEFT JOIN articles a ON a.id = p.article_id "
                 f"WHERE p.source IN ({','.join('?' * len(sources))})", sources).fetchall()
         finally:
             con.close()

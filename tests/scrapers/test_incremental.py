@@ -114,6 +114,42 @@ def test_an_edited_article_becomes_a_revision(tmp_path):
     assert rev == [(2, 1, 1)]
 
 
+def test_an_article_that_failed_transiently_is_fetched_on_the_next_run(tmp_path):
+    """Run 1: an article answers 503 past Scrapy's retries. Run 2: its listing answers 304, so
+    no link leads back to it; the crawl state does, and the article is stored."""
+    root = tmp_path / "mirror"
+    shutil.copytree(ROOT / "mirror", root)
+    site_file = root / "honglinh" / "site.yaml"
+    site = yaml.safe_load(site_file.read_text("utf-8"))
+    target = next(a for a in site["expect"]["articles"] if a["relevant"])
+    route = next(r for r in site["routes"] if r["url"] == target["url"])
+    route["fail_first"] = 3  # the first try and Scrapy's two retries
+    site_file.write_text(yaml.safe_dump(site, allow_unicode=True), "utf-8")
+    with Mirror(base_port=0, root=root) as m:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(m.sources_yaml(), "utf-8")
+        db = tmp_path / "flaky.db"
+        crawl(db, sources, "--source", "honglinh")
+        con = sqlite3.connect(db)
+        url = m.origin("honglinh") + target["url"]
+        assert con.execute("SELECT page_type, status FROM pages WHERE url = ?",
+                           [url]).fetchone() == ("error", 503)
+        assert con.execute("SELECT count(*) FROM articles WHERE title = ?",
+                           [target["title"]]).fetchone() == (0,)
+        con.close()
+        proc = crawl(db, sources, "--source", "honglinh")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    run = last_run(db)
+    assert run["new"] == 1
+    assert run["stats"].get("giaoban/not_modified", 0) >= 1  # the listings answered 304
+    assert run["stats"].get("giaoban/retried_failed") == 1
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT title, published FROM articles WHERE url = ?", [url]).fetchone() \
+        == (target["title"], target["published"])
+    assert con.execute("SELECT page_type, status FROM pages WHERE url = ?",
+                       [url]).fetchone() == ("article", 200)
+
+
 def test_a_source_whose_listing_matches_nothing_is_flagged_broken(mirror, tmp_path):
     origin = mirror.origin("honglinh")
     sources = tmp_path / "broken.yaml"
