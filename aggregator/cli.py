@@ -208,7 +208,9 @@ def cmd_serve(args) -> int:
 
     if not Path(args.db).exists():
         raise CliError(f"giaoban serve: no database at {args.db} (run `giaoban crawl` first)")
-    Store(args.db).close()  # apply pending migrations before Datasette opens it
+    store = Store(args.db)  # apply pending migrations before Datasette opens it
+    store.analyze()  # and give the query planner fresh statistics
+    store.close()
     cmd = datasette_command(args.db, args.port, args.host)
     print(f"giaoban serve: Datasette on http://{args.host}:{args.port}/ (Ctrl-C stops)",
           flush=True)
@@ -338,6 +340,7 @@ def cmd_reprocess(args) -> int:
                     batch.__enter__()
             batch.__exit__(None, None, None)
     elapsed = time.monotonic() - started
+    store.analyze()
     store.close()
     print(f"giaoban reprocess: {counts['records']} archived pages in {elapsed:.1f}s "
           f"({counts['records'] / max(elapsed, 1e-6):.0f} pages/s): {counts['articles']} "

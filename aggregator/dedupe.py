@@ -5,7 +5,8 @@ from one template (same town, next quarter). Text similarity alone cannot tell t
 near-identical texts are one story only if their meeting facts agree (meeting date or period,
 locality, level). The signatures come from datasketch's MinHash; candidate search is banded LSH
 whose band keys are stored in SQLite (`minhash_bands`), so a new article is matched against the
-whole archive incrementally, without rebuilding an index in memory.
+whole archive incrementally, without rebuilding an index in memory. A full rebuild asks the same
+question of every article at once: `BandIndex` sorts all band keys in memory.
 """
 
 from __future__ import annotations

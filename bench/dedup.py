@@ -173,15 +173,18 @@ def loaded_archive(n: int, folder: Path | None) -> tuple[Path, int, float]:
         store.close()
         (folder / "loading.db").rename(base)
         load_s = time.perf_counter() - t
+    Store(base).close()  # pending migrations, once (a schema change re-indexes the archive)
     work = folder / "run.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{work}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(base, work)
-    loaded = sqlite3.connect(work).execute("SELECT count(*) FROM articles").fetchone()[0]
+    con = sqlite3.connect(work)
+    loaded = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    con.close()
     return work, loaded, load_s
 
 
-def scale_table(n: int, add: int, folder: Path | None = None) -> None:
+def scale_table(n: int, add: int, folder: Path | None = None, keep: Path | None = None) -> None:
     work, loaded, load_s = loaded_archive(n, folder)
     try:
         store = Store(work)
@@ -199,6 +202,8 @@ def scale_table(n: int, add: int, folder: Path | None = None) -> None:
         add_s = time.perf_counter() - t
         rss_add = _max_rss_mb()
         store.close()
+        if keep:
+            shutil.copyfile(work, keep)
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{work}{suffix}").unlink(missing_ok=True)
@@ -229,6 +234,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--add", type=int, default=10_000)
     ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="copy the built archive (after the adds) here, for profiling")
     ap.add_argument("--dir", type=Path, default=None,
                     help="where the loaded archive is kept for later runs "
                          "(default $TMPDIR/giaoban-bench-dedup-N)")
@@ -236,7 +243,7 @@ def main() -> None:
     pairs_table()
     print()
     if not args.skip_scale:
-        scale_table(args.n, args.add, args.dir)
+        scale_table(args.n, args.add, args.dir, args.keep)
 
 
 if __name__ == "__main__":

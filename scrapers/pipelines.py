@@ -162,4 +162,5 @@ class StorePipeline:
             self.store.finish_run(self.run_id, status, stats, self.counts, summary)
         else:
             self.crawler.stats.set_value("giaoban/counts", dict(self.counts))
+        self.store.analyze()  # planner statistics for Datasette's search and facet pages
         self.store.close()

@@ -54,17 +54,34 @@ def test_a_broad_search_lists_the_newest_matches_and_says_how_many(datasette, qu
     assert pubs == sorted(pubs, reverse=True)
 
 
-def test_a_filter_makes_the_search_exact(datasette, crawled):
+def test_a_filtered_search_lists_the_newest_matches_that_pass_the_filter(datasette, crawled):
+    """A facet click on a broad search: the window is taken after the filter."""
     query = "doan the"
     con = sqlite3.connect(crawled["db"])
     relevant_ids = {r[0] for r in con.execute("SELECT id FROM articles WHERE relevant = 1")}
-    everything = _search(datasette, query, "&_search_all=1")
-    expected = {r["id"] for r in everything["rows"]} & relevant_ids
-    assert len(expected) > WINDOW
+    everything = _search(datasette, query, "&_search_all=1")["rows"]
+    passing = [r for r in everything if r["id"] in relevant_ids]
+    assert len(passing) > WINDOW
     filtered = _search(datasette, query, "&relevant=1")
-    assert {r["id"] for r in filtered["rows"]} == expected
-    assert filtered["filtered_table_rows_count"] == len(expected)
-    assert "newest" not in filtered["human_description_en"]
+    assert {r["id"] for r in filtered["rows"]} == set(_newest_first(passing)[:WINDOW])
+    assert filtered["filtered_table_rows_count"] == WINDOW
+    assert f"{len(passing):,} articles, the newest {WINDOW} listed" in \
+        filtered["human_description_en"]
+    # every match, with the filter, when asked
+    exact = _search(datasette, query, "&relevant=1&_search_all=1")
+    assert {r["id"] for r in exact["rows"]} == {r["id"] for r in passing}
+    assert "newest" not in exact["human_description_en"]
+
+
+def test_a_filter_on_a_column_the_index_also_has(datasette):
+    """`title` is a column of articles and of articles_fts: the filter is the article's."""
+    data = _search(datasette, "doan the", "&title__contains=" + quote("Thị ủy"))
+    assert data["rows"] and all("Thị ủy" in r["title"] for r in data["rows"])
+    # an unknown column: whatever Datasette does with it without a search (SQLite reads
+    # "nosuch" as a string: no row), the search does too — no crash
+    plain = _get(datasette + "/giaoban/articles.json?_shape=objects&nosuch=1")
+    searched = _search(datasette, "doan the", "&nosuch=1")
+    assert searched["rows"] == plain["rows"] == []
 
 
 def test_a_small_search_is_exact_and_unlabelled(datasette, crawled):
@@ -91,3 +108,25 @@ def test_the_search_box_is_on_the_articles_page(datasette):
     assert status == 200
     assert 'id="_search"' in html and 'value="doan the"' in html
     assert "the newest 3 listed" in html
+
+
+def test_without_a_total_the_window_says_more_than(crawled):
+    """`total_ms: 0` (here GIAOBAN_SEARCH_TOTAL_MS=0): totals are never counted."""
+    with serve(crawled["db"], GIAOBAN_SEARCH_NEWEST=str(WINDOW),
+               GIAOBAN_SEARCH_TOTAL_MS="0") as base:
+        window = _search(base, "doan the")
+        everything = _search(base, "doan the", "&_search_all=1")
+    assert f"more than {WINDOW} articles, the newest {WINDOW} listed" in \
+        window["human_description_en"]
+    assert {r["id"] for r in window["rows"]} == \
+        set(_newest_first(everything["rows"])[:WINDOW])
+
+
+def test_a_small_search_with_a_filter_is_exact(datasette, crawled):
+    query = "giao ban khoi dan van nam 2019"
+    everything = _search(datasette, query, "&_search_all=1")["rows"]
+    assert everything
+    relevant = _search(datasette, query, "&relevant=1")["rows"]
+    assert {r["id"] for r in relevant} == {r["id"] for r in everything if r["relevant"]}
+    other = _search(datasette, query, "&relevant=0")["rows"]
+    assert {r["id"] for r in other} == {r["id"] for r in everything if not r["relevant"]}

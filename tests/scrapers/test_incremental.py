@@ -182,3 +182,10 @@ def test_health_is_ok_after_a_good_crawl(twice):
     proc = run_cli("health", "--db", str(twice["db"]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count(" ok ") >= 5
+
+
+def test_a_crawl_leaves_planner_statistics(twice):
+    """The pipeline runs Store.analyze at the end of a crawl (Datasette's plans depend on it)."""
+    con = sqlite3.connect(twice["db"])
+    tables = {r[0] for r in con.execute("SELECT tbl FROM sqlite_stat1")}
+    assert {"articles", "stories"} <= tables
