@@ -12,16 +12,16 @@ Two parts, both through Datasette's own plugin hooks (see db/search.py for the i
   filter does, but bounded. Datasette counts, sorts and facets every match in ~10 statements,
   each re-running the FTS query and looking up every matching row (about 1 µs a match): a word
   found in 400 000 articles took seconds. Here one FTS query first reads the newest `newest`
-  + 1 matching keys — cheap whatever the total, because a search row's rowid is the article's
-  `search_key` (publication day × 2³² + id), so FTS5's rowid order is newest first.
+  + 1 matching keys, applying the page's column filters (a facet click) with one index lookup
+  each — cheap whatever the total, because a search row's rowid is the article's `search_key`
+  (publication day × 2³² + id), so FTS5's rowid order is newest first.
   - At most `newest` (500) matches: the page's statements look those keys up (`json_each`)
     instead of each re-running the FTS query: exact.
-  - More, and the search is the only filter: the page works on the newest `newest` keys and
-    says so — 'search matches "x": 81,733 articles, the newest 500 listed'. The total is
-    counted in the FTS index alone, within `total_ms` (25 ms; 0 = never); a count that takes
-    longer says "more than 500".
-  - More, with a column filter (a facet click) or `_search_all=1`: every match, exactly, at one
-    lookup per match.
+  - More: the page works on the newest `newest` keys and says so — 'search matches "x":
+    81,733 articles, the newest 500 listed'. The total is counted within `total_ms` (25 ms;
+    0 = never); a count that takes longer says "more than 500".
+  - `_search_all=1`, a full CSV export (`_stream=1`), `_where=` or `_through=`: every match,
+    exactly, at one row lookup per match (Datasette's way).
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ def filters_from_request(request, database, table, datasette):
         if search.strip():
             params["search"] = context["search"] = search
             db = datasette.get_database(database)
-            if request.args.get("_search_all") or "_where" in request.args \
-                    or "_through" in request.args:
+            # every match: asked for, a full CSV export, or filters this plugin does not build
+            if request.args.get("_search_all") or request.args.get("_stream") \
+                    or "_where" in request.args or "_through" in request.args:
                 where.append(f"{pk} in (select rowid from {fts} where {fts} match {match})")
                 described.append(f'search matches "{search}"')
                 return _more(request, where, params, described, context, raw, fts, pk)

@@ -130,3 +130,21 @@ def test_a_small_search_with_a_filter_is_exact(datasette, crawled):
     assert {r["id"] for r in relevant} == {r["id"] for r in everything if r["relevant"]}
     other = _search(datasette, query, "&relevant=0")["rows"]
     assert {r["id"] for r in other} == {r["id"] for r in everything if not r["relevant"]}
+
+
+def test_a_full_csv_export_has_every_match(datasette):
+    everything = _search(datasette, "doan the", "&_search_all=1")["rows"]
+    status, _, text = fetch(datasette + "/giaoban/articles.csv?_search=doan+the&_stream=1"
+                            "&_size=max")
+    assert status == 200
+    import csv
+    import io
+
+    ids = {int(r["id"]) for r in csv.DictReader(io.StringIO(text))}
+    assert ids == {r["id"] for r in everything} and len(ids) > WINDOW
+
+
+def test_a_broken_raw_query_is_reported_not_crashed(datasette):
+    status, _, text = fetch(datasette + "/giaoban/articles.json?_searchmode=raw&_search="
+                            + quote('"unbalanced'))
+    assert status == 400 and "unterminated string" in text  # FTS5's own message, as Datasette gives it
