@@ -45,6 +45,9 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "scrapers.pipelines.StorePipeline": 300,
 }
+EXTENSIONS = {
+    "scrapers.extensions.ReactorLag": 500,  # giaoban/reactor_lag_max_ms in the run's stats
+}
 
 # giaoban's own settings
 GIAOBAN_DB = "data/giaoban.db"
