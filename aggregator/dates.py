@@ -38,7 +38,10 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _YEARLESS = re.compile(
-    r"(?:(?:sáng|chiều|trưa|tối|đêm|ngày|hôm)\s+(?:ngày\s+|nay\s*\(?\s*)?)"
+    r"(?:(?:sáng|chiều|trưa|tối|đêm|ngày|hôm)\s+"
+    # a weekday may come first: "Chiều thứ Năm (12/9)", "Sáng Chủ nhật, 3-3"
+    r"(?:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[,(]?\s*(?:ngày\s+)?|"
+    r"ngày\s+|nay\s*\(?\s*)?)"
     r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})(?!\d)",
     re.IGNORECASE,
 )

@@ -55,7 +55,8 @@ _CHAIR_PATTERNS = [
 _PERIOD = re.compile(
     r"(?P<q>quý\s+(?P<qn>I{1,3}V?|IV|[1-4])(?:\s*(?:/|-|năm)\s*(?P<qy>\d{4}))?)|"
     r"(?P<h>(?P<hn>6|sáu)\s+tháng\s+(?P<hw>đầu|cuối)\s+năm(?:\s+(?P<hy>\d{4}))?)|"
-    r"(?P<n9>9\s+tháng(?:\s+đầu)?\s+năm(?:\s+(?P<n9y>\d{4}))?)|"
+    # "9 tháng đầu năm", "8 tháng năm 2024", "10 tháng năm": the first N months of the year
+    r"(?P<n9>(?P<n9n>[1-9]|1[01])\s+tháng(?:\s+đầu)?\s+năm(?:\s+(?P<n9y>\d{4}))?)|"
     r"(?P<m>tháng\s+(?P<mn>\d{1,2})\s*(?:/|-|năm)\s*(?P<my>\d{4}))|"
     r"(?P<y>năm\s+(?P<yy>\d{4}))",
     re.IGNORECASE,
@@ -115,7 +116,8 @@ def normalise_period(match: re.Match, ref_year: int | None) -> dict:
                 "month": None}
     if g["n9"]:
         year = int(g["n9y"]) if g["n9y"] else ref_year
-        return {"year": year, "quarter": None, "half": None, "month": 9, "months": 9}
+        months = int(g["n9n"])
+        return {"year": year, "quarter": None, "half": None, "month": months, "months": months}
     if g["m"]:
         return {"year": int(g["my"]), "quarter": None, "half": None, "month": int(g["mn"])}
     return {"year": int(g["yy"]), "quarter": None, "half": None, "month": None}

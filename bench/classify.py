@@ -45,6 +45,8 @@ def main() -> None:
     sets = [("labelled (development)", load_labelled(DATA / "labelled.jsonl"))]
     if (DATA / "heldout.jsonl").exists():
         sets.append(("held-out", load_labelled(DATA / "heldout.jsonl")))
+    if (DATA / "heldout2.jsonl").exists():
+        sets.append(("held-out 2", load_labelled(DATA / "heldout2.jsonl")))
     sets.append(("offline mirror", mirror_items()))
     print("| set | items | relevant | precision | recall | F1 | items/s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -57,11 +59,11 @@ def main() -> None:
         print(f"| {name} | {r['n']} | {r['tp'] + r['fn']} | {r['precision']:.3f} | "
               f"{r['recall']:.3f} | {r['f1']:.3f} | {r['n'] / dt:.0f} |")
     print()
-    print("| fact (exact, where stated) | " + " | ".join(n for n, _ in results[:2]) + " |")
-    print("|---|" + "---:|" * len(results[:2]))
+    print("| fact (exact, where stated) | " + " | ".join(n for n, _ in results[:-1]) + " |")
+    print("|---|" + "---:|" * len(results[:-1]))
     for f in FACT_FIELDS:
         cells = []
-        for _, r in results[:2]:
+        for _, r in results[:-1]:
             acc, n = r["facts"][f]
             cells.append("-" if acc is None else f"{acc:.1%} ({n})")
         print(f"| {f} | " + " | ".join(cells) + " |")
@@ -70,7 +72,7 @@ def main() -> None:
           "non-relevant titles skipped |")
     print("|---|---:|---:|")
     from aggregator.classify import title_prefilter
-    for name, items in sets[:2]:
+    for name, items in sets[:-1]:  # the labelled sets (not the mirror)
         pos = [it for it in items if it["relevant"]]
         neg = [it for it in items if not it["relevant"]]
         kept = sum(title_prefilter(it["title"]) for it in pos)

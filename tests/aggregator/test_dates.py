@@ -82,6 +82,10 @@ def test_date_only_profile_drops_fake_midnight():
     # never in the future: a December event reported in January is last year's
     ("Sáng 30-12, Thường trực", date(2024, 1, 3), "2023-12-30"),
     ("Chiều ngày 07/4/2022, đồng chí", date(2022, 4, 8), "2022-04-07"),
+    # a weekday before the date (heldout2.jsonl's first run missed it)
+    ("Chiều thứ Năm (12/9), Thường trực", date(2024, 9, 13), "2024-09-12"),
+    ("Sáng thứ 2, 15-4, Thường trực", date(2024, 4, 16), "2024-04-15"),
+    ("Sáng Chủ nhật, ngày 3/3, hội nghị", date(2024, 3, 4), "2024-03-03"),
 ])
 def test_yearless(text, ref, expected):
     assert parse_yearless(text, ref).value == expected
