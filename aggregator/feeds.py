@@ -143,6 +143,9 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 # -- search: the expression Datasette's ?_search= runs ---------------------------------------------
+SEARCH_WINDOW = 1000  # newest matching articles a search feed's stories are drawn from
+
+
 def fts_match(query: str) -> str | None:
     """FTS5 expression of `?_search=`: the query spelled like the stored text (NFC, one tone-mark
     style: `normalize_text`, as db/plugins/giaoban_search.py does) and quoted by Datasette's own
@@ -200,9 +203,13 @@ def fetch_stories(conn: sqlite3.Connection, spec: FeedSpec) -> list[Story]:
         match = fts_match(spec.value or "")
         if match is None:
             return []
+        # the newest matching copies only (FTS rowid = search_key: newest first): a story's
+        # date is its earliest copy's, so the newest `limit` stories are among the stories of
+        # the newest 20 × limit matches, however many articles match
         where.append("s.story_id IN (SELECT c.story_id FROM articles c WHERE c.search_key IN "
-                     "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?))")
-        params.append(match)
+                     "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+                     "ORDER BY rowid DESC LIMIT ?))")
+        params += [match, max(SEARCH_WINDOW, 20 * max(0, int(spec.limit)))]
     elif spec.kind != "all":
         raise ValueError(f"unknown feed kind {spec.kind!r}")
     sql = ("SELECT s.story_id, a.id, a.title, a.url, a.source, a.published, a.first_seen, "

@@ -285,3 +285,39 @@ def test_reading_never_writes(crawled):
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         conn.execute("UPDATE stories SET title = title")
     conn.close()
+
+
+def test_a_search_feed_over_many_matches_keeps_the_newest_stories(tmp_path, monkeypatch):
+    """The search feed reads only the newest matching copies (a window of 20 × limit): with 90
+    matching stories, some reposted later on another portal, and a window smaller than the
+    matches, it holds exactly the stories an unbounded query ranks newest."""
+    import random
+    import sqlite3
+
+    from db.store import Store
+
+    db = tmp_path / "many.db"
+    rng = random.Random(4)
+    store = Store(db)
+    with store.batch():
+        for i in range(90):
+            day = f"2024-{1 + i % 12:02d}-{1 + rng.randrange(27):02d}"
+            body = (f"Hội nghị giao ban số {i} với Mặt trận và các đoàn thể, mã {i * 7919}. "
+                    + " ".join(f"câu{rng.randrange(10 ** 6)}" for _ in range(60)))
+            store.save_article({"url": f"http://a.vn/{i}", "canonical_url": f"http://a.vn/{i}",
+                                "title": f"Giao ban số {i}", "published": day, "body": body,
+                                "images": [], "relevant": True}, source="a")
+            if i % 9 == 0:  # the same text on another portal months later
+                store.save_article({"url": f"http://b.vn/{i}", "canonical_url": f"http://b.vn/{i}",
+                                    "title": f"Giao ban số {i}", "published": "2025-06-01",
+                                    "body": body, "images": [], "relevant": True}, source="b")
+    store.close()
+    monkeypatch.setattr(feeds, "SEARCH_WINDOW", 1)
+    spec = feeds.FeedSpec("search", "giao ban", relevant_only=False, limit=2)  # window 40
+    con = sqlite3.connect(db)
+    got = [s.story_id for s in feeds.fetch_stories(con, spec)]
+    exact = [r[0] for r in con.execute(
+        "SELECT s.story_id FROM stories s JOIN articles a ON a.id = s.article_id "
+        "ORDER BY coalesce(a.published, a.first_seen) DESC, s.story_id DESC LIMIT 2")]
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 100 > 40
+    assert got == exact
