@@ -22,7 +22,7 @@ from datasketch import MinHash
 
 from .normalize import fold
 
-__all__ = ["NUM_PERM", "BANDS", "ROWS", "signature", "signatures", "signatures_and_bands",
+__all__ = ["NUM_PERM", "BANDS", "ROWS", "signature", "signatures_and_bands",
            "band_keys", "similarity", "BandIndex", "EventFacts", "same_story", "NEAR",
            "NEAR_SAME_DAY", "NEAR_NO_FACTS", "MIN_NEAR"]
 
@@ -78,11 +78,6 @@ def signature(text: str, folded: bool = False) -> np.ndarray:
     if len(hashes):
         m.update_batch(hashes.tolist())
     return m.hashvalues.astype(np.uint32)
-
-
-def signatures(texts: list[str]) -> list[bytes]:
-    """Signatures of many texts as bytes (one call per worker batch: cheap to ship)."""
-    return [signature(t).tobytes() for t in texts]
 
 
 def band_keys(sig: np.ndarray) -> list[int]:

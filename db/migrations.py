@@ -214,18 +214,12 @@ def m006_search_newest_first(db: Database) -> None:
         db.conn.executemany(
             "INSERT INTO articles_fts (rowid, title, body, title_fold, body_fold) "
             "VALUES (?, ?, ?, ?, ?)", [(k, *index_columns(t, b)) for k, _, t, b in keyed])
-    db["articles"].create_index(["search_key"], unique=True, if_not_exists=True)
+    # search_key first (the window and key lookups of the search plugin), then every
+    # `articles` facet column: Datasette's facet counts over a search read this index, not the
+    # article rows (whose bodies spill over pages). Keys are unique by construction (id is in
+    # them).
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_search ON articles (search_key, "
+               "relevant, source, province, level, meeting_kind, period_year, period_quarter)")
     db.execute("CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles "
                "BEGIN DELETE FROM articles_fts WHERE rowid = old.search_key; END")
 
-
-@migrations()
-def m007_search_covering_index(db: Database) -> None:
-    """One index for search pages: `search_key` first (the window and key lookups of
-    db/plugins/giaoban_search.py), then every `articles` facet column, so Datasette's facet
-    counts over a search read the index, not the article rows (whose bodies spill over pages).
-    Replaces m006's single-column index (search keys are unique by construction: id is in
-    them)."""
-    db.execute("DROP INDEX IF EXISTS idx_articles_search_key")
-    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_search ON articles (search_key, "
-               "relevant, source, province, level, meeting_kind, period_year, period_quarter)")

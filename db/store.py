@@ -24,6 +24,8 @@ from .search import index_columns, search_key
 __all__ = ["Store", "content_hash", "now_iso"]
 
 MAX_CANDIDATES = 200  # LSH candidates checked per article (template-heavy portals collide)
+# what save_article reads of an article it may already have
+_FOUND = "SELECT id, content_hash, revision, search_key, first_seen FROM articles"
 
 
 def now_iso() -> str:
@@ -206,24 +208,18 @@ class Store:
         canonical_kind = "canonical"
         sig = signature(f"{fold(article.get('title') or '')}\n{folded_body}", folded=True)
         with self.db.atomic():
-            found = self.db.execute(
-                "SELECT id, content_hash, revision, title, published, search_key FROM articles "
-                "WHERE url = ?",
-                [canonical]).fetchone()
+            found = self.db.execute(f"{_FOUND} WHERE url = ?", [canonical]).fetchone()
             if found is None:
                 # a known variant URL (print view, old URL) may already point to an article
                 alias = self.db.execute("SELECT article_id FROM article_urls WHERE url = ?",
                                         [article.get("url")]).fetchone()
                 if alias:
-                    found = self.db.execute(
-                        "SELECT id, content_hash, revision, title, published, search_key "
-                        "FROM articles WHERE id = ?", [alias[0]]).fetchone()
+                    found = self.db.execute(f"{_FOUND} WHERE id = ?", [alias[0]]).fetchone()
             if found is None:
                 # the same text on the same portal under another URL (print view, tracking
                 # noise, a host alias): one article, one more URL variant
                 found = self.db.execute(
-                    "SELECT id, content_hash, revision, title, published, search_key "
-                    "FROM articles WHERE source = ? AND content_hash = ? ORDER BY id LIMIT 1",
+                    f"{_FOUND} WHERE source = ? AND content_hash = ? ORDER BY id LIMIT 1",
                     [source, chash]).fetchone()
                 if found is not None:
                     canonical_kind = "variant"
@@ -246,8 +242,8 @@ class Store:
                 old_key = None
                 action = "new"
             else:
-                article_id, old_hash, revision = found[0], found[1], found[2] or 1
-                old_key = found[5]
+                article_id, old_hash, revision, old_key, first_seen = \
+                    found[0], found[1], found[2] or 1, found[3], found[4]
                 if old_hash == chash:
                     self._update("articles", article_id, {"last_seen": now,
                                                          "crawl_run_id": run_id})
@@ -255,8 +251,6 @@ class Store:
                 else:
                     self._keep_revision(article_id, now)
                     row.pop("url")
-                    first_seen = self.db.execute("SELECT first_seen FROM articles WHERE id = ?",
-                                                 [article_id]).fetchone()[0]
                     key = search_key(article_id, row["published"], first_seen)
                     row.update({"updated": now, "revision": revision + 1, "search_key": key})
                     self._update("articles", article_id, row)
@@ -267,7 +261,7 @@ class Store:
                 if action == "new":
                     self.refresh_story(story_id)
                 else:
-                    self._assign_story(article_id, chash, sig, keep=True)
+                    self._story_after_edit(article_id, chash, sig)
             variants = [(canonical, canonical_kind), (article.get("url"), "fetched")]
             variants += [(u, "print") for u in article.get("alternate_urls") or []]
             for variant, kind in variants:
@@ -380,25 +374,18 @@ class Store:
             return None, "no near-duplicate", 0.0
         return None, rejected[0], rejected[1]
 
-    def _assign_story(self, article_id: int, chash: str, sig, keep: bool = False) -> None:
-        """Join the story of an exact or near duplicate (event guard), else start a story.
-
-        Story ids are permanent (feeds use them as GUIDs): an article that already has a story
-        keeps it when its text is edited, and stories are never renumbered or merged.
-        """
+    def _story_after_edit(self, article_id: int, chash: str, sig) -> None:
+        """An edited article keeps its story (story ids are permanent: feeds use them as
+        GUIDs; stories are never renumbered or merged); one without a story gets one."""
         current = self.db.execute("SELECT story_id FROM articles WHERE id = ?",
                                   [article_id]).fetchone()[0]
-        if keep and current is not None:
-            self.refresh_story(current)
-            return
-        story_id, why, sim = self.match_story(article_id, chash, sig)
-        if story_id is None:
-            story_id = self._insert("stories", {"article_id": article_id, "n_articles": 1})
-        self._update("articles", article_id, {"story_id": story_id, "story_reason": why,
-                                              "story_similarity": round(sim, 3)})
-        if current and current != story_id:
-            self.refresh_story(current)
-        self.refresh_story(story_id)
+        if current is None:
+            current, why, sim = self.match_story(article_id, chash, sig)
+            if current is None:
+                current = self._insert("stories", {"article_id": article_id, "n_articles": 1})
+            self._update("articles", article_id, {"story_id": current, "story_reason": why,
+                                                  "story_similarity": round(sim, 3)})
+        self.refresh_story(current)
 
     def refresh_story(self, story_id: int) -> None:
         """Counts, and the representative: the earliest-published complete copy."""

@@ -72,60 +72,64 @@ def filters_from_request(request, database, table, datasette):
 
     async def inner() -> FilterArguments:
         fts, pk = escape_sqlite(config["fts_table"]), escape_sqlite(config["fts_pk"])
-        newest = int(os.environ.get("GIAOBAN_SEARCH_NEWEST") or config.get("newest", NEWEST))
         raw = request.args.get("_searchmode", config.get("searchmode")) == "raw"
-        match = ":search" if raw else "escape_fts(:search)"
         where, params, described = [], {}, []
         context = {"supports_search": True}
         search = request.args.get("_search", "")
         if search.strip():
             params["search"] = context["search"] = search
-            db = datasette.get_database(database)
-            # every match: asked for, a full CSV export, or filters this plugin does not build
-            if request.args.get("_search_all") or request.args.get("_stream") \
-                    or "_where" in request.args or "_through" in request.args:
-                where.append(f"{pk} in (select rowid from {fts} where {fts} match {match})")
-                described.append(f'search matches "{search}"')
-                return _more(request, where, params, described, context, raw, fts, pk)
-            # the newest `newest` + 1 matching keys that pass the column filters, in FTS rowid
-            # order (newest first) with one index lookup each: stops early however many match
-            filter_args = [(k, v) for k in request.args if not (k.startswith("_") and "__" not in k)
-                           for v in request.args.getlist(k)]
-            clauses, fparams = Filters(sorted(filter_args)).build_where_clauses(table)
-            joined = (f"from (select rowid as k from {fts} where {fts} match {match}) f "
-                      f"cross join {escape_sqlite(table)} a on a.{pk} = f.k"
-                      + (" where " + " and ".join(clauses) if clauses else ""))
-            try:
-                keys = [r[0] for r in await db.execute(
-                    f"select a.{pk} {joined} order by f.k desc limit {newest + 1}",
-                    {**fparams, **params})]
-            except sqlite3.Error:  # a bad filter (no such column): Datasette reports it
-                where.append(f"{pk} in (select rowid from {fts} where {fts} match {match})")
-                described.append(f'search matches "{search}"')
-                return _more(request, where, params, described, context, raw, fts, pk)
-            # the page's ~10 statements look these keys up instead of each re-running the FTS
-            # query (common syllables make that slow): every match, or the newest `newest`
-            params["search_keys"] = json.dumps(keys[:newest])
-            where.append(f"{pk} in (select value from json_each(:search_keys))")
-            if len(keys) <= newest:
-                context["search_total"] = len(keys)
-                described.append(f'search matches "{search}"')
-            else:
-                limit_ms = int(os.environ.get("GIAOBAN_SEARCH_TOTAL_MS")
-                               or config.get("total_ms", TOTAL_MS))
-                count = f"select count(*) {joined}" if clauses else \
-                    f"select count(*) from {fts} where {fts} match {match}"
-                total = await _total(db, count, {**fparams, **params}, limit_ms)
-                context["search_total"] = total
-                counted = f"{total:,} articles" if total else f"more than {newest:,} articles"
-                described.append(f'search matches "{search}": {counted}, the newest '
-                                 f'{newest:,} listed (_search_all=1 for every match)')
-        return _more(request, where, params, described, context, raw, fts, pk)
+            match = ":search" if raw else "escape_fts(:search)"
+            clause, description, total = await _search(
+                datasette.get_database(database), request, config, table, fts, pk, match,
+                params)
+            where.append(clause)
+            described.append(f'search matches "{search}"{description}')
+            context["search_total"] = total
+        _column_searches(request, where, params, described, raw, fts, pk)
+        return FilterArguments(where, params, described, context)
 
     return inner
 
 
-def _more(request, where, params, described, context, raw, fts, pk) -> FilterArguments:
+async def _search(db, request, config, table, fts, pk, match, params
+                  ) -> tuple[str, str, int | None]:
+    """(WHERE clause, what to add to the description, total or None) of `?_search=`."""
+    every = f"{pk} in (select rowid from {fts} where {fts} match {match})"
+    # every match: asked for, a full CSV export, or filters this plugin does not build
+    if request.args.get("_search_all") or request.args.get("_stream") \
+            or "_where" in request.args or "_through" in request.args:
+        return every, "", None
+    newest = int(os.environ.get("GIAOBAN_SEARCH_NEWEST") or config.get("newest", NEWEST))
+    # the newest `newest` + 1 matching keys that pass the column filters, in FTS rowid order
+    # (newest first) with one index lookup each: stops early however many match
+    filter_args = [(k, v) for k in request.args if not (k.startswith("_") and "__" not in k)
+                   for v in request.args.getlist(k)]
+    clauses, fparams = Filters(sorted(filter_args)).build_where_clauses(table)
+    joined = (f"from (select rowid as k from {fts} where {fts} match {match}) f "
+              f"cross join {escape_sqlite(table)} a on a.{pk} = f.k"
+              + (" where " + " and ".join(clauses) if clauses else ""))
+    try:
+        keys = [r[0] for r in await db.execute(
+            f"select a.{pk} {joined} order by f.k desc limit {newest + 1}",
+            {**fparams, **params})]
+    except sqlite3.Error:  # a bad filter or query: Datasette's own statements report it
+        return every, "", None
+    # the page's ~10 statements look these keys up instead of each re-running the FTS query
+    # (common syllables make that slow): every match, or the newest `newest`
+    params["search_keys"] = json.dumps(keys[:newest])
+    clause = f"{pk} in (select value from json_each(:search_keys))"
+    if len(keys) <= newest:
+        return clause, "", len(keys)
+    limit_ms = int(os.environ.get("GIAOBAN_SEARCH_TOTAL_MS") or config.get("total_ms", TOTAL_MS))
+    count = f"select count(*) {joined}" if clauses else \
+        f"select count(*) from {fts} where {fts} match {match}"
+    total = await _total(db, count, {**fparams, **params}, limit_ms)
+    counted = f"{total:,} articles" if total is not None else f"more than {newest:,} articles"
+    return clause, f": {counted}, the newest {newest:,} listed (_search_all=1 for every match)", \
+        total
+
+
+def _column_searches(request, where, params, described, raw, fts, pk) -> None:
     """`?_search_<column>=`: a search in one FTS column, as Datasette's own filter does it."""
     for i, key in enumerate(sorted(request.args)):
         if not key.startswith("_search_") or key == "_search_all":
@@ -138,4 +142,3 @@ def _more(request, where, params, described, context, raw, fts, pk) -> FilterArg
         where.append(f"{pk} in (select rowid from {fts} where {escape_sqlite(column)} "
                      f"match {':' + name if raw else f'escape_fts(:{name})'})")
         described.append(f'search column "{column}" matches "{request.args[key]}"')
-    return FilterArguments(where, params, described, context)
